@@ -1,0 +1,2 @@
+// Root hooks for every mocha run (loaded through .mocharc.json "require").
+export const mochaHooks = {};
