@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { ConfigurationError } from "./errors";
+import { parseOrigin } from "./urls";
+
+/** What the provider needs to talk to Immuta, resolved at call time from stack config, then the environment. */
+export interface ProviderSettings {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly requestTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly maxConcurrency: number;
+  readonly crawlTimeoutMs: number;
+}
+
+/** The part of pulumi.dynamic.Config the provider reads. */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+}
+
+const settingSources = {
+  url: { config: "immuta:url", env: "IMMUTA_URL" },
+  apiKey: { config: "immuta:apiKey", env: "IMMUTA_API_KEY" },
+  requestTimeoutMs: { config: "immuta:requestTimeoutMs", env: "IMMUTA_REQUEST_TIMEOUT_MS" },
+  maxRetries: { config: "immuta:maxRetries", env: "IMMUTA_MAX_RETRIES" },
+  maxConcurrency: { config: "immuta:maxConcurrency", env: "IMMUTA_MAX_CONCURRENCY" },
+  crawlTimeoutMs: { config: "immuta:crawlTimeoutMs", env: "IMMUTA_CRAWL_TIMEOUT_MS" },
+} as const;
+
+type SettingName = keyof typeof settingSources;
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const settingsSchema = z.object({
+  url: z.string({ error: "is not set" }).transform((value, ctx) => {
+    const parsed = parseOrigin(value);
+    if ("problem" in parsed) {
+      ctx.addIssue({ code: "custom", message: parsed.problem });
+      return z.NEVER;
+    }
+    return parsed.origin;
+  }),
+  apiKey: z.string({ error: "is not set" }).min(1, "is empty"),
+  requestTimeoutMs: integer(1_000, 600_000, 30_000),
+  maxRetries: integer(0, 20, 6),
+  maxConcurrency: integer(1, 64, 8),
+  crawlTimeoutMs: integer(1_000, 86_400_000, 600_000),
+});
+
+const howToSet: Record<SettingName, string> = {
+  url: "pulumi config set immuta:url https://<tenant>.immuta.com",
+  apiKey: "pulumi config set --secret immuta:apiKey <key>",
+  requestTimeoutMs: "pulumi config set immuta:requestTimeoutMs 30000",
+  maxRetries: "pulumi config set immuta:maxRetries 6",
+  maxConcurrency: "pulumi config set immuta:maxConcurrency 8",
+  crawlTimeoutMs: "pulumi config set immuta:crawlTimeoutMs 600000",
+};
+
+export function resolveSettings(config: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+  const raw: Partial<Record<SettingName, string>> = {};
+  for (const [name, source] of Object.entries(settingSources) as [SettingName, (typeof settingSources)[SettingName]][]) {
+    const value = config?.get(source.config) ?? env[source.env];
+    if (value !== undefined && value !== "") raw[name] = value;
+  }
+  const parsed = settingsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path[0] as SettingName;
+    const source = settingSources[name];
+    return `- ${source.config} (env ${source.env}) ${issue.message}. Set it with: ${howToSet[name]}`;
+  });
+  throw new ConfigurationError(`The Immuta provider settings are incomplete or invalid:\n${problems.join("\n")}`);
+}

@@ -1,0 +1,128 @@
+/**
+ * Every error the provider raises. Each one says what failed, why, and what to do, and is built
+ * only from values that are safe to show: never a header, token, API key, client secret or
+ * request body (axios errors carry all of those, so they are never passed through).
+ */
+export abstract class LakebaseProviderError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The provider's own settings (stack config or environment) are missing or invalid. */
+export class ConfigurationError extends LakebaseProviderError {
+  readonly code = "CONFIGURATION";
+}
+
+/** A resource argument is invalid; raised where check() could not catch it (e.g. a value unknown at preview). */
+export class InvalidArgumentError extends LakebaseProviderError {
+  readonly code = "INVALID_ARGUMENT";
+}
+
+/** Immuta answered with an error status (after any retries the status allowed). */
+export class ImmutaApiError extends LakebaseProviderError {
+  readonly code = "IMMUTA_API";
+
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly immutaMessage: string,
+    readonly attempts: number,
+    hint: string,
+  ) {
+    super(
+      `${operation} failed: Immuta answered HTTP ${status}` +
+        (immutaMessage ? ` (${immutaMessage})` : "") +
+        (attempts > 1 ? ` after ${attempts} attempts` : "") +
+        `. ${hint}`,
+    );
+  }
+}
+
+/** Immuta could not be reached at all (refused, reset, timed out), even after retries. */
+export class ImmutaUnreachableError extends LakebaseProviderError {
+  readonly code = "IMMUTA_UNREACHABLE";
+
+  constructor(
+    readonly operation: string,
+    readonly reason: string,
+    readonly attempts: number,
+    baseUrl: string,
+  ) {
+    super(
+      `${operation} failed: Immuta at ${baseUrl} could not be reached (${reason}) after ${attempts} attempt(s). ` +
+        "Check immuta:url (or IMMUTA_URL), the network path to it, and immuta:requestTimeoutMs.",
+    );
+  }
+}
+
+/** Databricks refused to issue an OAuth token for the service principal. */
+export class DatabricksAuthError extends LakebaseProviderError {
+  readonly code = "DATABRICKS_AUTH";
+}
+
+export interface PreflightFailure {
+  /** Which check failed: "login", "databricks_superuser" or "CREATEROLE". */
+  readonly check: string;
+  readonly problem: string;
+  /** SQL (or the Databricks step) that fixes it. */
+  readonly fix: string;
+}
+
+/** The service principal cannot do what Immuta needs in the Lakebase database. */
+export class PreflightError extends LakebaseProviderError {
+  readonly code = "PREFLIGHT";
+
+  constructor(
+    readonly failures: readonly PreflightFailure[],
+    where: string,
+  ) {
+    super(
+      `Preflight failed for ${where}:\n` +
+        failures.map((f) => `- ${f.problem}\n  Fix: ${f.fix}`).join("\n") +
+        "\nSet preflight: false to skip this check (Immuta will still refuse a principal that lacks these privileges).",
+    );
+  }
+}
+
+/** A connection with the requested key is already registered and may not be taken over. */
+export class ConnectionExistsError extends LakebaseProviderError {
+  readonly code = "CONNECTION_EXISTS";
+}
+
+/** The Immuta user (or its IAM) does not exist. */
+export class UserNotFoundError extends LakebaseProviderError {
+  readonly code = "USER_NOT_FOUND";
+}
+
+/** The user's PostgreSQL username is set by its IAM's profile schema, so Immuta will not let anyone edit it. */
+export class IamManagedUsernameError extends LakebaseProviderError {
+  readonly code = "IAM_MANAGED_USERNAME";
+}
+
+/** The first crawl after registration failed or did not finish in time. */
+export class CrawlError extends LakebaseProviderError {
+  readonly code = "CRAWL";
+}
+
+/**
+ * A create that succeeded remotely but failed afterwards. The dynamic-provider host turns an error
+ * carrying `id` into ErrorResourceInitFailed, so Pulumi records the resource (as unhealthy) instead
+ * of orphaning it; the next `up` then updates it rather than registering it again.
+ */
+export class PartialCreateError extends LakebaseProviderError {
+  readonly code = "PARTIAL_CREATE";
+  readonly reasons: string[];
+
+  constructor(
+    readonly id: string,
+    readonly properties: object,
+    cause: Error,
+  ) {
+    super(`${id} was created, but a follow-up step failed: ${cause.message}`);
+    this.reasons = [cause.message];
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The dynamic ResourceProvider behind LakebaseConnection: check/diff/create/read/update/delete.
+ */
+import { isIP } from "node:net";
+import { z } from "zod";
+import { AfterRegistration, deregisterConnection, readConnection, registerConnection, sameValue, updateConnection, type ConnectionDeclaration, type CrawlResult, type LiveConnection } from "../connection";
+import { ImmutaApiError, PartialCreateError } from "../errors";
+import { parseOrigin } from "../urls";
+import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
+import { progress, ProviderRuntime } from "./runtime";
+
+/** Names Immuta's API reserves for its own routes (shared/reference/immuta-api.md §2.1). */
+const RESERVED_KEYS = ["data", "connection", "object", "crawl", "search", "settings", "metadata", "permission", "sync", "bulk", "upgrade"];
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const argsShape = {
+  displayName: requiredString("the connection's display name, which becomes its Immuta connectionKey")
+    .min(1, "must not be empty")
+    .max(255, "must be at most 255 characters")
+    .regex(/^[A-Za-z0-9_-]+$/, "may contain only letters, digits, hyphens and underscores (no periods or spaces), because it becomes the Immuta connectionKey")
+    .refine((name) => !RESERVED_KEYS.includes(name.toLowerCase()), { message: `must not be one of Immuta's reserved names (${RESERVED_KEYS.join(", ")}), in any case` }),
+  hostname: requiredString("the Lakebase database host, e.g. instance-1234.database.cloud.databricks.com").transform((host, ctx) => {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) ctx.addIssue({ code: "custom", message: "must be a host name only, without a scheme such as postgres:// or https://" });
+    else if (/[/:]/.test(host) && isIP(host) !== 6) ctx.addIssue({ code: "custom", message: "must be a host name only: put the port in `port` and leave out any path" });
+    else if (!DNS_NAME.test(host) && isIP(host) === 0) ctx.addIssue({ code: "custom", message: `"${host}" is not a valid DNS name or IP address` });
+    return host.toLowerCase();
+  }),
+  port: z.number({ error: "must be a number between 1 and 65535" }).int("must be a whole number").min(1, "must be at least 1").max(65535, "must be at most 65535").default(5432),
+  database: requiredString("the PostgreSQL database name").min(1, "must not be empty").superRefine(byteLength(63, "a PostgreSQL identifier")).default("databricks_postgres"),
+  workspaceUrl: requiredString("the Databricks workspace URL, e.g. https://dbc-1234abcd-5678.cloud.databricks.com").transform((url, ctx) => {
+    const parsed = parseOrigin(url);
+    if ("problem" in parsed) {
+      ctx.addIssue({ code: "custom", message: parsed.problem });
+      return z.NEVER;
+    }
+    return parsed.origin;
+  }),
+  clientId: requiredString("the service principal's application (client) id, a UUID").regex(UUID, "must be the service principal's application (client) id, a UUID (not its numeric id or display name)"),
+  clientSecret: requiredString("an OAuth secret of the service principal").min(1, "must not be empty"),
+  preflight: z.boolean({ error: "must be true or false" }).default(true),
+  adopt: z.boolean({ error: "must be true or false" }).default(false),
+};
+
+export type LakebaseConnectionInputs = { [K in keyof typeof argsShape]: z.output<(typeof argsShape)[K]> };
+const INPUT_FIELDS = Object.keys(argsShape) as (keyof LakebaseConnectionInputs)[];
+
+export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
+  readonly connectionKey: string;
+  readonly technology: string | null;
+  /** active / inactive, as Immuta reports the connection's top-level object. */
+  readonly state: string | null;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+  /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
+  readonly objectCount: number | null;
+  readonly crawlState: string | null;
+}
+
+export class LakebaseConnectionProvider {
+  private readonly runtime = new ProviderRuntime();
+
+  constructor(private readonly log: (message: string) => void = progress) {}
+
+  configure(req: { config: { get(key: string): string | undefined } }): Promise<void> {
+    return this.runtime.configure(req);
+  }
+
+  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    return checkShape(argsShape, news);
+  }
+
+  async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {
+    const changed = (field: keyof LakebaseConnectionInputs) => isUnknown(news[field]) || !sameValue(field, olds[field], news[field]);
+    const replaces = changed("displayName") ? ["displayName"] : [];
+    const updates = INPUT_FIELDS.filter((field) => field !== "displayName" && changed(field));
+    return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+  }
+
+  async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: LakebaseConnectionOutputs }> {
+    const args = declared(inputs);
+    const decl = declaration(args);
+    const settings = this.runtime.settings();
+    try {
+      const registration = await registerConnection(this.runtime.client(settings), decl, { ...settings, log: this.log });
+      return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl) };
+    } catch (error) {
+      if (error instanceof AfterRegistration) throw new PartialCreateError(decl.connectionKey, outputs(args, undefined, undefined), error.failure);
+      throw error;
+    }
+  }
+
+  async read(id: string, props: Partial<LakebaseConnectionOutputs>) {
+    const found = await readConnection(this.runtime.client(), id);
+    if (!found) return { id: "", props: {} };
+    const prior = (field: "hostname" | "workspaceUrl" | "clientId") => (sameValue(field, props[field], found[field]) ? (props[field] as string) : found[field]);
+    const inputs: LakebaseConnectionInputs = {
+      displayName: found.connectionKey,
+      hostname: prior("hostname"),
+      port: found.port,
+      database: found.database,
+      workspaceUrl: prior("workspaceUrl"),
+      clientId: prior("clientId"),
+      clientSecret: props.clientSecret ?? "",
+      preflight: props.preflight ?? true,
+      adopt: props.adopt ?? false,
+    };
+    const crawl = { state: props.crawlState ?? null, objectCount: props.objectCount ?? null };
+    return { id: found.connectionKey, props: outputs(inputs, found, crawl), inputs: toStruct(inputs) };
+  }
+
+  async update(id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>): Promise<{ outs: LakebaseConnectionOutputs }> {
+    const args = declared(news);
+    const decl = declaration(args);
+    const settings = this.runtime.settings();
+    try {
+      const previous = { ...decl, ...pickDefined(olds) };
+      const { connection, crawl } = await updateConnection(this.runtime.client(settings), decl, previous, { ...settings, log: this.log });
+      return { outs: outputs(args, connection, crawl ?? { state: olds.crawlState ?? null, objectCount: olds.objectCount ?? null }) };
+    } catch (error) {
+      if (error instanceof ImmutaApiError && error.status === 404) {
+        throw new ImmutaApiError(error.operation, 404, error.immutaMessage, error.attempts, `Connection "${id}" no longer exists in Immuta. Run pulumi refresh to drop it from the state, then pulumi up to register it again.`);
+      }
+      throw error;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    await deregisterConnection(this.runtime.client(), id, { log: this.log });
+  }
+}
+
+function declaration(args: LakebaseConnectionInputs): ConnectionDeclaration {
+  return { connectionKey: args.displayName, hostname: args.hostname, port: args.port, database: args.database, workspaceUrl: args.workspaceUrl, clientId: args.clientId, clientSecret: args.clientSecret, preflight: args.preflight, adopt: args.adopt };
+}
+
+function declared(inputs: Record<string, unknown>): LakebaseConnectionInputs {
+  return requireComplete("LakebaseConnection", checkShape(argsShape, inputs));
+}
+
+function outputs(inputs: LakebaseConnectionInputs, found: LiveConnection | undefined, crawl: CrawlResult | { state: string | null; objectCount: number | null } | undefined): LakebaseConnectionOutputs {
+  return toStruct({
+    ...inputs,
+    connectionKey: inputs.displayName,
+    technology: found?.technology ?? null,
+    state: found?.state ?? null,
+    createdAt: found?.createdAt ?? null,
+    updatedAt: found?.updatedAt ?? null,
+    objectCount: crawl?.objectCount ?? null,
+    crawlState: crawl?.state ?? null,
+  });
+}
+
+function pickDefined(olds: Partial<LakebaseConnectionOutputs>): Partial<LakebaseConnectionOutputs> {
+  return Object.fromEntries(Object.entries(olds).filter(([, value]) => value !== undefined && value !== null));
+}

@@ -1,0 +1,111 @@
+/**
+ * Reading and writing the PostgreSQL row of an Immuta user's External User Mapping. The profile
+ * PUT replaces the whole profile, so a write sends back the profile exactly as read, with only the
+ * PostgreSQL key changed.
+ */
+import { IamManagedUsernameError, ImmutaApiError, UserNotFoundError } from "./errors";
+import type { ImmutaClient } from "./immuta/client";
+import { decodePostgresMapping, isIamManagedRefusal, paths, profile as profileShape, userView, withPostgresMapping, type PostgresMapping, type UserView } from "./immuta/wire";
+
+export type { PostgresMapping } from "./immuta/wire";
+
+const PERMISSION = "USER_ADMIN";
+
+export interface UserRef {
+  readonly iamId: string;
+  readonly userId: string;
+}
+
+export interface UserMapping {
+  readonly user: UserRef;
+  readonly mapping: PostgresMapping;
+}
+
+/** The user's mapping, or undefined when the user (or its IAM) no longer exists. */
+export async function readMapping(client: ImmutaClient, user: UserRef): Promise<UserMapping | undefined> {
+  const view = await readUser(client, user);
+  return view && { user, mapping: decodePostgresMapping(view.profile) };
+}
+
+/**
+ * Sets the mapping; reads the user first and writes only when Immuta differs (usernames compare
+ * case-insensitively, as Immuta matches them). Returns the mapping Immuta now holds.
+ */
+export async function setMapping(client: ImmutaClient, user: UserRef, wanted: PostgresMapping): Promise<PostgresMapping> {
+  const view = await readUser(client, user);
+  if (!view) throw notFound(user);
+  const current = decodePostgresMapping(view.profile);
+  if (sameMapping(current, wanted)) return current;
+  try {
+    await client.request({
+      operation: `Setting the PostgreSQL username of Immuta user "${user.userId}" (IAM ${user.iamId}) to ${describeMapping(wanted)}`,
+      method: "PUT",
+      path: paths.profile(user.iamId, user.userId),
+      body: withPostgresMapping(view.profile, wanted),
+      response: profileShape,
+      permission: PERMISSION,
+    });
+  } catch (error) {
+    throw translate(error, user);
+  }
+  return wanted;
+}
+
+/** Back to unset (Immuta falls back to the Immuta username). A user that is gone needs nothing. */
+export async function clearMapping(client: ImmutaClient, user: UserRef): Promise<void> {
+  try {
+    await setMapping(client, user, { mode: "unset" });
+  } catch (error) {
+    if (!(error instanceof UserNotFoundError)) throw error;
+  }
+}
+
+export function sameMapping(a: PostgresMapping, b: PostgresMapping): boolean {
+  if (a.mode === "username" && b.mode === "username") return a.username.toLowerCase() === b.username.toLowerCase();
+  return a.mode === b.mode;
+}
+
+export function describeMapping(mapping: PostgresMapping): string {
+  switch (mapping.mode) {
+    case "username":
+      return `"${mapping.username}"`;
+    case "unset":
+      return "unset (fall back to the Immuta username)";
+    case "none":
+      return "none (the user does not exist in PostgreSQL)";
+  }
+}
+
+async function readUser(client: ImmutaClient, user: UserRef): Promise<UserView | undefined> {
+  try {
+    return await client.request({
+      operation: `Reading Immuta user "${user.userId}" (IAM ${user.iamId})`,
+      method: "GET",
+      path: paths.user(user.iamId, user.userId),
+      response: userView,
+    });
+  } catch (error) {
+    if (error instanceof ImmutaApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+function notFound(user: UserRef): UserNotFoundError {
+  return new UserNotFoundError(
+    `Immuta has no user "${user.userId}" in IAM "${user.iamId}". Check userId (the user's id as its IAM knows it: a username or an email) ` +
+      `and iamId (default "bim", the built-in IAM; an external IdP has its own IAM id, listed by GET /bim/iam).`,
+  );
+}
+
+function translate(error: unknown, user: UserRef): unknown {
+  if (!(error instanceof ImmutaApiError)) return error;
+  if (error.status === 404) return notFound(user);
+  if (isIamManagedRefusal(error.status, error.immutaMessage)) {
+    return new IamManagedUsernameError(
+      `The PostgreSQL username of Immuta user "${user.userId}" is set by the profile schema of IAM "${user.iamId}", so Immuta does not allow editing it ` +
+        `(${error.immutaMessage}). Change the mapped attribute in the IAM's profile schema (App Settings → Identity Management → ${user.iamId} → Profile Schema) ` +
+        "or in the identity provider, and remove this ExternalUserMapping.",
+    );
+  }
+  return error;
+}

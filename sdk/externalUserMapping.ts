@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import { externalUserMappingProvider } from "./shim";
+
+export type MappingMode = "username" | "unset" | "none";
+
+export interface ExternalUserMappingArgs {
+  /** The Immuta userid (the username or email the user's IAM knows). Changing it replaces the mapping. */
+  readonly userId: pulumi.Input<string>;
+  /** The IAM holding the user. Default `bim` (Immuta's built-in IAM). Changing it replaces the mapping. */
+  readonly iamId?: pulumi.Input<string>;
+  /**
+   * `username`: the user is `postgresUsername` in PostgreSQL; `unset`: Immuta falls back to the
+   * Immuta username; `none`: the user does not exist in PostgreSQL. Default `username` when
+   * `postgresUsername` is set.
+   */
+  readonly mode?: pulumi.Input<MappingMode>;
+  /** The PostgreSQL username, for mode `username` only. Compared case-insensitively, as Immuta does. */
+  readonly postgresUsername?: pulumi.Input<string>;
+}
+
+/** The PostgreSQL row of an Immuta user's External User Mapping. Deleting it returns the user to `unset`. */
+export class ExternalUserMapping extends pulumi.dynamic.Resource {
+  declare readonly userId: pulumi.Output<string>;
+  declare readonly iamId: pulumi.Output<string>;
+  declare readonly mode: pulumi.Output<MappingMode>;
+  /** The mapped PostgreSQL username, or null for `unset` and `none`. */
+  declare readonly postgresUsername: pulumi.Output<string | null>;
+  /** The PostgreSQL username Immuta uses: the mapped one, the Immuta userid for `unset`, null for `none`. */
+  declare readonly effectiveUsername: pulumi.Output<string | null>;
+
+  constructor(name: string, args: ExternalUserMappingArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      externalUserMappingProvider,
+      name,
+      { userId: args.userId, iamId: args.iamId, mode: args.mode, postgresUsername: args.postgresUsername, effectiveUsername: undefined },
+      opts,
+      "immuta",
+      "ExternalUserMapping",
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import { lakebaseConnectionProvider } from "./shim";
+
+export interface LakebaseConnectionArgs {
+  /** Display name, which becomes the Immuta connectionKey (the id). Letters, digits, `-` and `_`. Changing it replaces the connection. */
+  readonly displayName: pulumi.Input<string>;
+  /** The Lakebase database host, without scheme or port. */
+  readonly hostname: pulumi.Input<string>;
+  /** Default 5432. */
+  readonly port?: pulumi.Input<number>;
+  /** Default `databricks_postgres`. */
+  readonly database?: pulumi.Input<string>;
+  /** The Databricks workspace URL, e.g. `https://dbc-1234abcd-5678.cloud.databricks.com`. */
+  readonly workspaceUrl: pulumi.Input<string>;
+  /** The service principal's application (client) id. */
+  readonly clientId: pulumi.Input<string>;
+  /** An OAuth secret of the service principal; always stored as a Pulumi secret. */
+  readonly clientSecret: pulumi.Input<string>;
+  /** Check OAuth and the principal's PostgreSQL privileges before registering or updating. Default true. */
+  readonly preflight?: pulumi.Input<boolean>;
+  /** Manage an existing connection with this key if it matches, instead of failing. Default false. */
+  readonly adopt?: pulumi.Input<boolean>;
+}
+
+/** A Databricks Lakebase database registered in Immuta as a connection (OAuth M2M with a service principal). */
+export class LakebaseConnection extends pulumi.dynamic.Resource {
+  declare readonly displayName: pulumi.Output<string>;
+  declare readonly hostname: pulumi.Output<string>;
+  declare readonly port: pulumi.Output<number>;
+  declare readonly database: pulumi.Output<string>;
+  declare readonly workspaceUrl: pulumi.Output<string>;
+  declare readonly clientId: pulumi.Output<string>;
+  declare readonly clientSecret: pulumi.Output<string>;
+  declare readonly preflight: pulumi.Output<boolean>;
+  declare readonly adopt: pulumi.Output<boolean>;
+  /** The Immuta connectionKey (equal to displayName). */
+  declare readonly connectionKey: pulumi.Output<string>;
+  declare readonly technology: pulumi.Output<string>;
+  /** active or inactive, as Immuta reports the connection. */
+  declare readonly state: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly updatedAt: pulumi.Output<string>;
+  /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
+  declare readonly objectCount: pulumi.Output<number | null>;
+  declare readonly crawlState: pulumi.Output<string | null>;
+
+  constructor(name: string, args: LakebaseConnectionArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      lakebaseConnectionProvider,
+      name,
+      {
+        displayName: args.displayName,
+        hostname: args.hostname,
+        port: args.port,
+        database: args.database,
+        workspaceUrl: args.workspaceUrl,
+        clientId: args.clientId,
+        clientSecret: pulumi.secret(args.clientSecret),
+        preflight: args.preflight,
+        adopt: args.adopt,
+        connectionKey: undefined,
+        technology: undefined,
+        state: undefined,
+        createdAt: undefined,
+        updatedAt: undefined,
+        objectCount: undefined,
+        crawlState: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret"] },
+      "immuta",
+      "LakebaseConnection",
+    );
+  }
+}
