@@ -8,7 +8,8 @@ import axios, { AxiosError, AxiosInstance } from "axios";
 import axiosRetry from "axios-retry";
 import pLimit from "p-limit";
 import type { z } from "zod";
-import { ImmutaApiError, ImmutaUnreachableError } from "../errors";
+import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError } from "../errors";
+import { parseOrigin } from "../urls";
 import type { ProviderSettings } from "../config";
 import { authenticateResponse, errorBody, paths } from "./wire";
 import { RETRYABLE_STATUSES, RetryBudget } from "../retry";
@@ -71,7 +72,10 @@ function installRetries(instance: AxiosInstance): void {
 export class ImmutaClient {
   private tokenPromise: Promise<string> | undefined;
 
-  constructor(private readonly settings: ProviderSettings) {}
+  constructor(private readonly settings: ProviderSettings) {
+    const parsed = parseOrigin(settings.url);
+    if ("problem" in parsed) throw new ConfigurationError(`The Immuta URL ${parsed.problem}.`);
+  }
 
   get baseUrl(): string {
     return this.settings.url;

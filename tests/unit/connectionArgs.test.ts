@@ -1,0 +1,95 @@
+import { strict as assert } from "node:assert";
+import { LakebaseConnectionProvider } from "../../provider";
+import { UNKNOWN } from "../../provider/resources/inputs";
+
+const provider = new LakebaseConnectionProvider(() => undefined);
+const valid = {
+  displayName: "sales_lakebase",
+  hostname: "Instance-1.database.cloud.databricks.com",
+  workspaceUrl: "https://DBC-1234.cloud.databricks.com/",
+  clientId: "6f1c2d9e-0b7a-4c1e-9f53-2a7d8e4b1c00",
+  clientSecret: "dose0123",
+};
+
+describe("LakebaseConnection check", () => {
+  it("applies defaults and normalises host and workspace URL", async () => {
+    const { inputs, failures } = await provider.check({}, { ...valid, __provider: "text" });
+    assert.deepEqual(failures, []);
+    assert.deepEqual(inputs, {
+      ...valid,
+      hostname: "instance-1.database.cloud.databricks.com",
+      workspaceUrl: "https://dbc-1234.cloud.databricks.com",
+      port: 5432,
+      database: "databricks_postgres",
+      preflight: true,
+      adopt: false,
+    });
+  });
+
+  it("reports every bad field at once, naming each", async () => {
+    const { failures } = await provider.check({}, {
+      displayName: "sales.lakebase",
+      hostname: "postgres://host:5432/db",
+      port: 70000,
+      database: "x".repeat(64),
+      workspaceUrl: "http://dbc-1234.cloud.databricks.com",
+      clientId: "12345",
+    });
+    const byProperty = Object.fromEntries(failures.map((f) => [f.property, f.reason]));
+    assert.deepEqual(Object.keys(byProperty).sort(), ["clientId", "clientSecret", "database", "displayName", "hostname", "port", "workspaceUrl"]);
+    assert.match(byProperty.displayName, /letters, digits, hyphens and underscores/);
+    assert.match(byProperty.hostname, /without a scheme/);
+    assert.match(byProperty.port, /at most 65535/);
+    assert.match(byProperty.database, /64 bytes long.*at most 63/);
+    assert.match(byProperty.workspaceUrl, /use https:\/\//);
+    assert.match(byProperty.clientId, /UUID/);
+    assert.match(byProperty.clientSecret, /is required/);
+  });
+
+  for (const reserved of ["search", "Settings", "BULK"]) {
+    it(`refuses the reserved name ${reserved}`, async () => {
+      const { failures } = await provider.check({}, { ...valid, displayName: reserved });
+      assert.equal(failures.length, 1);
+      assert.equal(failures[0].property, "displayName");
+      assert.match(failures[0].reason, /reserved/);
+    });
+  }
+
+  it("refuses a host with a port and accepts an IP address", async () => {
+    assert.match((await provider.check({}, { ...valid, hostname: "db.example.com:5432" })).failures[0].reason, /put the port in `port`/);
+    assert.deepEqual((await provider.check({}, { ...valid, hostname: "10.0.0.5" })).failures, []);
+  });
+
+  it("lets preview's unknown values through unvalidated", async () => {
+    const { inputs, failures } = await provider.check({}, { ...valid, hostname: UNKNOWN, clientSecret: UNKNOWN });
+    assert.deepEqual(failures, []);
+    assert.equal(inputs.hostname, UNKNOWN);
+    assert.equal(inputs.clientSecret, UNKNOWN);
+  });
+});
+
+describe("LakebaseConnection diff", () => {
+  const olds = { ...valid, hostname: "instance-1.database.cloud.databricks.com", workspaceUrl: "https://dbc-1234.cloud.databricks.com", port: 5432, database: "databricks_postgres", preflight: true, adopt: false, connectionKey: "sales_lakebase", state: "active", __provider: "old text" };
+  const news = { ...olds, __provider: "new text" };
+  delete (news as Record<string, unknown>).state;
+
+  it("reports no change for the same inputs, whatever __provider holds", async () => {
+    assert.deepEqual(await provider.diff("sales_lakebase", olds, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("replaces on displayName and updates on anything else", async () => {
+    assert.deepEqual((await provider.diff("k", olds, { ...news, displayName: "other" })).replaces, ["displayName"]);
+    const update = await provider.diff("k", olds, { ...news, hostname: "instance-2.database.cloud.databricks.com", clientSecret: "rotated" });
+    assert.deepEqual(update, { changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("treats unknown values as changes", async () => {
+    assert.equal((await provider.diff("k", olds, { ...news, clientId: UNKNOWN })).changes, true);
+    assert.deepEqual((await provider.diff("k", olds, { ...news, displayName: UNKNOWN })).replaces, ["displayName"]);
+  });
+
+  it("compares host, URL and client id case-insensitively", async () => {
+    const diff = await provider.diff("k", olds, { ...news, hostname: olds.hostname.toUpperCase(), clientId: valid.clientId.toUpperCase() });
+    assert.equal(diff.changes, false);
+  });
+});

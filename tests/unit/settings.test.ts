@@ -1,0 +1,39 @@
+import { strict as assert } from "node:assert";
+import { ConfigurationError, resolveSettings } from "../../provider";
+
+const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
+
+describe("provider settings", () => {
+  it("reads stack config first and applies defaults", () => {
+    const settings = resolveSettings(config({ "immuta:url": "https://Tenant.Immuta.com/", "immuta:apiKey": "k" }), { IMMUTA_URL: "https://other.example" });
+    assert.deepEqual(settings, { url: "https://tenant.immuta.com", apiKey: "k", requestTimeoutMs: 30_000, maxRetries: 6, maxConcurrency: 8, crawlTimeoutMs: 600_000 });
+  });
+
+  it("falls back to the environment at call time", () => {
+    const settings = resolveSettings(config({}), { IMMUTA_URL: "http://127.0.0.1:8080", IMMUTA_API_KEY: "env-key", IMMUTA_MAX_CONCURRENCY: "3" });
+    assert.equal(settings.url, "http://127.0.0.1:8080");
+    assert.equal(settings.apiKey, "env-key");
+    assert.equal(settings.maxConcurrency, 3);
+  });
+
+  it("names every missing or bad setting and how to set it, without echoing the key", () => {
+    const error = (() => {
+      try {
+        resolveSettings(config({ "immuta:url": "http://immuta.example.com", "immuta:maxRetries": "lots" }), {});
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(error instanceof ConfigurationError);
+    assert.match(error.message, /immuta:url .*https:\/\//);
+    assert.match(error.message, /immuta:apiKey \(env IMMUTA_API_KEY\) is not set\. Set it with: pulumi config set --secret immuta:apiKey/);
+    assert.match(error.message, /immuta:maxRetries/);
+  });
+
+  it("refuses a URL that embeds credentials without repeating them", () => {
+    assert.throws(() => resolveSettings(config({ "immuta:url": "https://admin:hunter2@immuta.example.com", "immuta:apiKey": "k" }), {}), (e: Error) => {
+      assert.doesNotMatch(e.message, /hunter2/);
+      return /must not contain credentials/.test(e.message);
+    });
+  });
+});
