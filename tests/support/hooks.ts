@@ -1,2 +1,8 @@
+import { stopSharedEmulator } from "./emulator";
+
 // Root hooks for every mocha run (loaded through .mocharc.json "require").
-export const mochaHooks = {};
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await stopSharedEmulator();
+  },
+};

@@ -1,0 +1,17 @@
+import type pg from "pg";
+import type { FaultInjector } from "./http/faults";
+import type { RequestLog } from "./http/requestLog";
+import type { Crawler } from "./immuta/crawler";
+import type { Seeds } from "./seeds";
+
+/** What the routes of a running emulator share. */
+export interface EmulatorContext {
+  state: pg.Pool;
+  seeds: Seeds;
+  crawler: Crawler;
+  faults: FaultInjector;
+  requestLog: RequestLog;
+  tokenTtlSeconds: number;
+  /** Back to the seeds (see POST /__emulator/reset). */
+  reset(): Promise<void>;
+}

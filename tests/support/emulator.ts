@@ -1,0 +1,42 @@
+import axios from "axios";
+import { startEmulator, type Emulator, type FaultConfig, type RequestLogEntry, type RequestLogQuery } from "../../emulator";
+
+let shared: Promise<Emulator> | undefined;
+
+/** One emulator per mocha process, started on first use and stopped by the root afterAll hook. */
+export function sharedEmulator(): Promise<Emulator> {
+  shared ??= startEmulator();
+  return shared;
+}
+
+export async function stopSharedEmulator(): Promise<void> {
+  const starting = shared;
+  shared = undefined;
+  if (starting === undefined) return;
+  const emulator = await starting.catch(() => undefined);
+  await emulator?.stop();
+}
+
+/** POST /__emulator/reset: seeds restored, connections, jobs, tokens, faults and the request log wiped. */
+export async function resetEmulator(emulator: Emulator): Promise<void> {
+  await admin(emulator).post("/reset");
+}
+
+/** PUT /__emulator/faults: replaces the fault configuration. */
+export async function setFaults(emulator: Emulator, faults: FaultConfig): Promise<void> {
+  await admin(emulator).put("/faults", faults);
+}
+
+export async function clearFaults(emulator: Emulator): Promise<void> {
+  await admin(emulator).delete("/faults");
+}
+
+/** GET /__emulator/requests: the recent requests, optionally filtered by route pattern, method, or seq (exclusive). */
+export async function requestLog(emulator: Emulator, query: RequestLogQuery = {}): Promise<RequestLogEntry[]> {
+  const response = await admin(emulator).get<{ requests: RequestLogEntry[] }>("/requests", { params: query });
+  return response.data.requests;
+}
+
+function admin(emulator: Emulator) {
+  return axios.create({ baseURL: `${emulator.immutaUrl}/__emulator`, proxy: false });
+}
