@@ -83,10 +83,11 @@ export class ImmutaClient {
 
   /** Sends the request with a bearer token; after a 401 it authenticates again and replays it once. */
   async request<T>(req: ImmutaRequest<T>): Promise<T> {
-    const token = await this.token();
-    const first = await this.send(req, token);
+    const used = this.token();
+    const first = await this.send(req, await used);
     if (first.status !== 401) return this.parse(req, first);
-    if (this.tokenPromise && (await this.tokenPromise.catch(() => undefined)) === token) this.tokenPromise = undefined;
+    // Only the first request to see the token refused drops it; the others share the new exchange.
+    if (this.tokenPromise === used) this.tokenPromise = undefined;
     return this.parse(req, await this.send(req, await this.token()));
   }
 

@@ -60,6 +60,16 @@ describe("Immuta client against the emulator", function () {
     }
   });
 
+  it("authenticates again only once when concurrent requests find their token refused", async () => {
+    const client = new ImmutaClient(settingsFor(em));
+    await readAlice(client);
+    await resetEmulator(em);
+    await Promise.all(Array.from({ length: 10 }, () => readAlice(client)));
+    const log = await requestLog(em);
+    assert.equal(log.filter((e) => e.route === "/bim/apikey/authenticate").length, 1);
+    assert.equal(log.filter((e) => e.status === 401).length, 10);
+  });
+
   it("retries a 429 after the Retry-After it was given", async () => {
     const client = new ImmutaClient(settingsFor(em));
     await readAlice(client);
@@ -91,7 +101,7 @@ describe("Immuta client against the emulator", function () {
   it("retries dropped connections", async () => {
     const client = new ImmutaClient(settingsFor(em));
     await readAlice(client);
-    await setFaults(em, { rateDrop: 0.5 });
+    await setFaults(em, { rateDrop: 0.25 });
     try {
       for (let i = 0; i < 10; i++) assert.equal((await readAlice(client)).userid, "alice@example.com");
       assert.ok((await requestLog(em)).some((e) => e.fault === "drop"));
