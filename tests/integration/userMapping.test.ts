@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import axios, { type AxiosInstance } from "axios";
+import type { AxiosInstance } from "axios";
 import type { Emulator } from "../../emulator";
 import { clearMapping, IamManagedUsernameError, ImmutaApiError, ImmutaClient, readMapping, setMapping, UserNotFoundError, type PostgresMapping } from "../../provider";
-import { requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
+import { immutaApi, requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";
 import { rejection, settingsFor } from "./fixtures";
 
@@ -28,8 +28,7 @@ describe("user mapping logic against the emulator", function () {
   beforeEach(async () => {
     await resetEmulator(em);
     client = new ImmutaClient(settingsFor(em));
-    const { data } = await axios.post(`${em.immutaUrl}/bim/apikey/authenticate`, { apikey: em.apiKey });
-    api = axios.create({ baseURL: em.immutaUrl, headers: { Authorization: `Bearer ${data.token}` } });
+    api = await immutaApi(em);
   });
 
   it("reads the three states", async () => {

@@ -1,14 +1,9 @@
 import { strict as assert } from "node:assert";
-import axios, { type AxiosInstance } from "axios";
+import type { AxiosInstance } from "axios";
 import type { Emulator } from "../../emulator";
-import { resetEmulator, sharedEmulator } from "../support/emulator";
+import { immutaApi, requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
 import type { PluginHost, PropertyMap } from "../support/pluginHost";
-import { checked, hostFor, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
-
-async function adminApi(em: Emulator): Promise<AxiosInstance> {
-  const { data } = await axios.post(`${em.immutaUrl}/bim/apikey/authenticate`, { apikey: em.apiKey });
-  return axios.create({ baseURL: em.immutaUrl, headers: { Authorization: `Bearer ${data.token}` } });
-}
+import { checked, CONNECTION_TYPE, hostFor, lastSeq, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
 
 describe("ExternalUserMapping through the real dynamic-provider host", function () {
   let em: Emulator;
@@ -23,7 +18,7 @@ describe("ExternalUserMapping through the real dynamic-provider host", function 
     await resetEmulator(em);
     provider = (await providerTexts()).mapping;
     host = await hostFor(em);
-    api = await adminApi(em);
+    api = await immutaApi(em);
   });
 
   after(async () => {
@@ -111,5 +106,21 @@ describe("ExternalUserMapping through the real dynamic-provider host", function 
     await api.delete("/bim/iam/bim/user/dave%40example.com");
     assert.equal((await host.read(urn("dave"), created.id, created.properties, inputs)).id, "");
     await host.delete(urn("dave"), created.id, created.properties);
+  });
+
+  describe("sharing", () => {
+    it("uses one client and one token for both resource types in a host process", async () => {
+      const connectionProvider = (await providerTexts()).connection;
+      await resetEmulator(em);
+      const since = await lastSeq(em);
+      const connectionUrn = host.urn(CONNECTION_TYPE, "shared");
+      await Promise.all([
+        host.create(connectionUrn, await checked(host, connectionUrn, { displayName: "shared", hostname: em.lakebase.hostname, port: em.lakebase.port, workspaceUrl: em.workspaceUrl, clientId: em.clientId, clientSecret: em.clientSecret, __provider: connectionProvider })),
+        host.create(urn("bob"), await checked(host, urn("bob"), { userId: "bob@example.com", mode: "none", __provider: provider })),
+      ]);
+      const exchanges = await requestLog(em, { since, route: "/bim/apikey/authenticate" });
+      assert.equal(exchanges.length, 1, "both resources' first calls found the old token refused and shared one new exchange");
+      api = await immutaApi(em);
+    });
   });
 });

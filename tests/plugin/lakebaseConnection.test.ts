@@ -1,15 +1,8 @@
 import { strict as assert } from "node:assert";
-import axios from "axios";
 import type { Emulator } from "../../emulator";
-import { clearFaults, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
+import { clearFaults, immutaApi, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { PluginRpcError, unknown, type PluginHost, type PropertyMap } from "../support/pluginHost";
 import { checked, CONNECTION_TYPE, hostFor, lastSeq, providerTexts } from "../support/resourceHost";
-
-/** An Immuta API call made outside Pulumi, as an admin in the UI would. */
-async function immuta(em: Emulator) {
-  const { data } = await axios.post(`${em.immutaUrl}/bim/apikey/authenticate`, { apikey: em.apiKey });
-  return axios.create({ baseURL: em.immutaUrl, headers: { Authorization: `Bearer ${data.token}` } });
-}
 
 describe("LakebaseConnection through the real dynamic-provider host", function () {
   let em: Emulator;
@@ -71,12 +64,12 @@ describe("LakebaseConnection through the real dynamic-provider host", function (
       inputs = news;
       assert.equal(outputs.hostname, "localhost");
       assert.equal(outputs.connectionKey, "sales");
-      const live = await (await immuta(em)).get("/data/connection/sales");
+      const live = await (await immutaApi(em)).get("/data/connection/sales");
       assert.equal(live.data.connection.hostname, "localhost");
     });
 
     it("shows drift made outside Pulumi on Read, in props and inputs, and the next update heals it", async () => {
-      const api = await immuta(em);
+      const api = await immutaApi(em);
       const live = (await api.get("/data/connection/sales")).data;
       const drifted = `http://localhost:${new URL(em.workspaceUrl).port}`;
       await api.put("/data/connection/sales", { connection: { ...live.connection, workspaceUrl: drifted } });
@@ -106,7 +99,7 @@ describe("LakebaseConnection through the real dynamic-provider host", function (
     });
 
     it("drops a connection deleted outside Pulumi: Read returns no id", async () => {
-      await (await immuta(em)).delete("/data/object/sales_v2");
+      await (await immutaApi(em)).delete("/data/object/sales_v2");
       const read = await host.read(urn("sales"), "sales_v2", outputs, inputs);
       assert.equal(read.id, "");
     });
@@ -169,7 +162,7 @@ describe("LakebaseConnection through the real dynamic-provider host", function (
         await clearFaults(em);
         await impatient.close();
       }
-      assert.equal((await (await immuta(em)).get("/data/connection/orphan")).status, 200);
+      assert.equal((await (await immutaApi(em)).get("/data/connection/orphan")).status, 200);
     });
   });
 

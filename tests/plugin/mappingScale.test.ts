@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
-import axios from "axios";
 import type { Emulator } from "../../emulator";
-import { clearFaults, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
+import { clearFaults, immutaApi, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import type { PluginHost } from "../support/pluginHost";
 import { checked, hostFor, lastSeq, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
 
@@ -29,8 +28,7 @@ describe("200 ExternalUserMappings through one host while Immuta throttles and f
     em = await sharedEmulator();
     await resetEmulator(em);
     provider = (await providerTexts()).mapping;
-    const { data } = await axios.post(`${em.immutaUrl}/bim/apikey/authenticate`, { apikey: em.apiKey });
-    const api = axios.create({ baseURL: em.immutaUrl, headers: { Authorization: `Bearer ${data.token}` } });
+    const api = await immutaApi(em);
     for (const userId of users) await api.post("/bim/iam/bim/user", { iamid: "bim", userid: userId, profile: { name: userId, email: userId } });
     host = await hostFor(em);
     await setFaults(em, { rate429: 0.1, retryAfterSeconds: 1, rate5xx: 0.1, statuses5xx: [503] });

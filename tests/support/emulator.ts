@@ -1,4 +1,4 @@
-import axios from "axios";
+import axios, { type AxiosInstance } from "axios";
 import { startEmulator, type Emulator, type FaultConfig, type RequestLogEntry, type RequestLogQuery } from "../../emulator";
 
 let shared: Promise<Emulator> | undefined;
@@ -39,4 +39,10 @@ export async function requestLog(emulator: Emulator, query: RequestLogQuery = {}
 
 function admin(emulator: Emulator) {
   return axios.create({ baseURL: `${emulator.immutaUrl}/__emulator`, proxy: false });
+}
+
+/** Immuta's API signed in with a key (the admin's by default): changes "made outside Pulumi", as in the UI. */
+export async function immutaApi(emulator: Emulator, apiKey = emulator.apiKey): Promise<AxiosInstance> {
+  const { data } = await axios.post<{ token: string }>(`${emulator.immutaUrl}/bim/apikey/authenticate`, { apikey: apiKey }, { proxy: false });
+  return axios.create({ baseURL: emulator.immutaUrl, headers: { Authorization: `Bearer ${data.token}` }, proxy: false });
 }
