@@ -18,12 +18,12 @@ export interface ConfigSource {
 }
 
 const settingSources = {
-  url: { config: "immuta:url", env: "IMMUTA_URL" },
-  apiKey: { config: "immuta:apiKey", env: "IMMUTA_API_KEY" },
-  requestTimeoutMs: { config: "immuta:requestTimeoutMs", env: "IMMUTA_REQUEST_TIMEOUT_MS" },
-  maxRetries: { config: "immuta:maxRetries", env: "IMMUTA_MAX_RETRIES" },
-  maxConcurrency: { config: "immuta:maxConcurrency", env: "IMMUTA_MAX_CONCURRENCY" },
-  crawlTimeoutMs: { config: "immuta:crawlTimeoutMs", env: "IMMUTA_CRAWL_TIMEOUT_MS" },
+  url: { config: "immuta:url", env: "IMMUTA_URL", example: "https://<tenant>.immuta.com" },
+  apiKey: { config: "immuta:apiKey", env: "IMMUTA_API_KEY", example: "<key>", secret: true },
+  requestTimeoutMs: { config: "immuta:requestTimeoutMs", env: "IMMUTA_REQUEST_TIMEOUT_MS", example: "30000" },
+  maxRetries: { config: "immuta:maxRetries", env: "IMMUTA_MAX_RETRIES", example: "6" },
+  maxConcurrency: { config: "immuta:maxConcurrency", env: "IMMUTA_MAX_CONCURRENCY", example: "8" },
+  crawlTimeoutMs: { config: "immuta:crawlTimeoutMs", env: "IMMUTA_CRAWL_TIMEOUT_MS", example: "600000" },
 } as const;
 
 type SettingName = keyof typeof settingSources;
@@ -47,15 +47,6 @@ const settingsSchema = z.object({
   crawlTimeoutMs: integer(1_000, 86_400_000, 600_000),
 });
 
-const howToSet: Record<SettingName, string> = {
-  url: "pulumi config set immuta:url https://<tenant>.immuta.com",
-  apiKey: "pulumi config set --secret immuta:apiKey <key>",
-  requestTimeoutMs: "pulumi config set immuta:requestTimeoutMs 30000",
-  maxRetries: "pulumi config set immuta:maxRetries 6",
-  maxConcurrency: "pulumi config set immuta:maxConcurrency 8",
-  crawlTimeoutMs: "pulumi config set immuta:crawlTimeoutMs 600000",
-};
-
 export function resolveSettings(config: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
   const raw: Partial<Record<SettingName, string>> = {};
   for (const [name, source] of Object.entries(settingSources) as [SettingName, (typeof settingSources)[SettingName]][]) {
@@ -66,8 +57,8 @@ export function resolveSettings(config: ConfigSource | undefined, env: NodeJS.Pr
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path[0] as SettingName;
-    const source = settingSources[name];
-    return `- ${source.config} (env ${source.env}) ${issue.message}. Set it with: ${howToSet[name]}`;
+    const source: { config: string; env: string; example: string; secret?: boolean } = settingSources[name];
+    return `- ${source.config} (env ${source.env}) ${issue.message}. Set it with: pulumi config set ${source.secret ? "--secret " : ""}${source.config} ${source.example}`;
   });
   throw new ConfigurationError(`The Immuta provider settings are incomplete or invalid:\n${problems.join("\n")}`);
 }

@@ -3,6 +3,21 @@
  * only from values that are safe to show: never a header, token, API key, client secret or
  * request body (axios errors carry all of those, so they are never passed through).
  */
+/** What a scrubbed secret reads as: Pulumi's own word for it. */
+export const SECRET_TEXT = "[secret]";
+
+/**
+ * Replaces each known secret in text that came from elsewhere (an API's message, a CLI's output),
+ * longest first so that a secret containing another is not half-replaced. Values shorter than 4
+ * characters are left alone: scrubbing them would garble ordinary words.
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets
+    .filter((secret): secret is string => secret !== undefined && secret.length >= 4)
+    .sort((a, b) => b.length - a.length)
+    .reduce((result, secret) => result.split(secret).join(SECRET_TEXT), text);
+}
+
 export abstract class LakebaseProviderError extends Error {
   abstract readonly code: string;
 
@@ -22,7 +37,10 @@ export class InvalidArgumentError extends LakebaseProviderError {
   readonly code = "INVALID_ARGUMENT";
 }
 
-/** Immuta answered with an error status (after any retries the status allowed). */
+/**
+ * Immuta answered with an error status (after any retries the status allowed). `mayHaveTakenEffect`
+ * is true when an earlier attempt failed in a way that does not prove it had no effect.
+ */
 export class ImmutaApiError extends LakebaseProviderError {
   readonly code = "IMMUTA_API";
 
@@ -32,6 +50,7 @@ export class ImmutaApiError extends LakebaseProviderError {
     readonly immutaMessage: string,
     readonly attempts: number,
     hint: string,
+    readonly mayHaveTakenEffect = false,
   ) {
     super(
       `${operation} failed: Immuta answered HTTP ${status}` +
@@ -51,6 +70,8 @@ export class ImmutaUnreachableError extends LakebaseProviderError {
     readonly reason: string,
     readonly attempts: number,
     baseUrl: string,
+    /** The request may have reached Immuta and been carried out although no answer came back. */
+    readonly mayHaveTakenEffect = false,
   ) {
     super(
       `${operation} failed: Immuta at ${baseUrl} could not be reached (${reason}) after ${attempts} attempt(s). ` +
@@ -116,13 +137,16 @@ export class CrawlError extends LakebaseProviderError {
 export class PartialCreateError extends LakebaseProviderError {
   readonly code = "PARTIAL_CREATE";
   readonly reasons: string[];
+  /** The outputs to record; hidden from util.inspect and JSON because they hold the client secret. */
+  declare readonly properties: object;
 
   constructor(
     readonly id: string,
-    readonly properties: object,
+    properties: object,
     cause: Error,
   ) {
     super(`${id} was created, but a follow-up step failed: ${cause.message}`);
     this.reasons = [cause.message];
+    Object.defineProperty(this, "properties", { value: properties, enumerable: false });
   }
 }

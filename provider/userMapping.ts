@@ -4,7 +4,7 @@
  * PostgreSQL key changed.
  */
 import { IamManagedUsernameError, ImmutaApiError, UserNotFoundError } from "./errors";
-import type { ImmutaClient } from "./immuta/client";
+import { ifFound, type ImmutaClient } from "./immuta/client";
 import { decodePostgresMapping, isIamManagedRefusal, paths, profile as profileShape, userView, withPostgresMapping, type PostgresMapping, type UserView } from "./immuta/wire";
 
 export type { PostgresMapping } from "./immuta/wire";
@@ -51,12 +51,16 @@ export async function setMapping(client: ImmutaClient, user: UserRef, wanted: Po
   return wanted;
 }
 
-/** Back to unset (Immuta falls back to the Immuta username). A user that is gone needs nothing. */
-export async function clearMapping(client: ImmutaClient, user: UserRef): Promise<void> {
+/**
+ * Back to unset (Immuta falls back to the Immuta username). A user that is gone needs nothing; a
+ * username that the user's IAM sets is left to the IAM (so that destroy is never blocked by it).
+ */
+export async function clearMapping(client: ImmutaClient, user: UserRef, log: (message: string) => void): Promise<void> {
   try {
     await setMapping(client, user, { mode: "unset" });
   } catch (error) {
-    if (!(error instanceof UserNotFoundError)) throw error;
+    if (error instanceof IamManagedUsernameError) log(`Left the PostgreSQL username of "${user.userId}" as IAM "${user.iamId}" sets it; only the IAM can change it.`);
+    else if (!(error instanceof UserNotFoundError)) throw error;
   }
 }
 
@@ -76,18 +80,8 @@ export function describeMapping(mapping: PostgresMapping): string {
   }
 }
 
-async function readUser(client: ImmutaClient, user: UserRef): Promise<UserView | undefined> {
-  try {
-    return await client.request({
-      operation: `Reading Immuta user "${user.userId}" (IAM ${user.iamId})`,
-      method: "GET",
-      path: paths.user(user.iamId, user.userId),
-      response: userView,
-    });
-  } catch (error) {
-    if (error instanceof ImmutaApiError && error.status === 404) return undefined;
-    throw error;
-  }
+function readUser(client: ImmutaClient, user: UserRef): Promise<UserView | undefined> {
+  return ifFound(client.request({ operation: `Reading Immuta user "${user.userId}" (IAM ${user.iamId})`, method: "GET", path: paths.user(user.iamId, user.userId), response: userView }));
 }
 
 function notFound(user: UserRef): UserNotFoundError {

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { MappingMode } from "../provider/resources/externalUserMapping";
 import { externalUserMappingProvider } from "./shim";
 
-export type MappingMode = "username" | "unset" | "none";
+export type { MappingMode };
 
 export interface ExternalUserMappingArgs {
   /** The Immuta userid (the username or email the user's IAM knows). Changing it replaces the mapping. */

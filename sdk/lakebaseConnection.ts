@@ -35,11 +35,11 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
   declare readonly adopt: pulumi.Output<boolean>;
   /** The Immuta connectionKey (equal to displayName). */
   declare readonly connectionKey: pulumi.Output<string>;
-  declare readonly technology: pulumi.Output<string>;
-  /** active or inactive, as Immuta reports the connection. */
-  declare readonly state: pulumi.Output<string>;
-  declare readonly createdAt: pulumi.Output<string>;
-  declare readonly updatedAt: pulumi.Output<string>;
+  declare readonly technology: pulumi.Output<string | null>;
+  /** active or inactive, as Immuta reports the connection (null when Immuta does not say). */
+  declare readonly state: pulumi.Output<string | null>;
+  declare readonly createdAt: pulumi.Output<string | null>;
+  declare readonly updatedAt: pulumi.Output<string | null>;
   /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
   declare readonly objectCount: pulumi.Output<number | null>;
   declare readonly crawlState: pulumi.Output<string | null>;

@@ -27,8 +27,15 @@ export function buildServer(context: EmulatorContext, log: (line: string) => voi
   installBodyParsers(app);
 
   app.addHook("onRequest", async (request, reply) => injectFault(context, request, reply));
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (request.fault === "lostAnswer") {
+      recordRequest(context, request, reply.statusCode);
+      request.raw.socket.destroy();
+    }
+    return payload;
+  });
   app.addHook("onResponse", async (request, reply) => {
-    if (!isAdminRequest(request)) recordRequest(context, request, reply.statusCode);
+    if (!isAdminRequest(request) && request.fault !== "lostAnswer") recordRequest(context, request, reply.statusCode);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -87,6 +94,8 @@ async function injectFault(context: EmulatorContext, request: FastifyRequest, re
       reply.hijack();
       request.raw.socket.destroy();
       return reply;
+    case "lostAnswer":
+      return undefined;
     case "429":
       return reply
         .code(429)

@@ -2,6 +2,10 @@
 // pull request. Pure: no I/O, no CLI, so every rule here is tested from recorded-style events.
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { redact, SECRET_TEXT } from "../../provider/errors";
+
+// The engine's own mask for a secret value is the same text; scrubbing free text is shared with the provider.
+export { redact };
 
 /** What a resource goes through in the plan; `same` steps are counted as unchanged instead. */
 export type PlanAction = "create" | "update" | "replace" | "delete" | "read" | "import" | "discard";
@@ -77,15 +81,10 @@ export const CONNECTION_REMOVAL_REASON = "deregistering a connection removes its
 // value was wrapped as a secret would otherwise carry it in plain text.
 const SECRET_PROPERTY_NAMES: ReadonlySet<string> = new Set(["clientSecret"]);
 
-// The engine's own mask for a secret value, and how this summary shows any secret.
-const SECRET_TEXT = "[secret]";
 const UNKNOWN_TEXT = "[unknown]";
 const ABSENT_TEXT = "—";
 const VALUE_MAX_LENGTH = 80;
 const MESSAGE_MAX_LENGTH = 2000;
-// Shorter strings are not scrubbed from free text: masking every "dev" or "1" would garble messages,
-// and such values are not credentials.
-const MIN_SCRUBBED_SECRET_LENGTH = 4;
 
 const OP_ACTIONS: Readonly<Record<OpType, PlanAction | null>> = {
   same: null,
@@ -152,13 +151,6 @@ export function escapeMarkdown(text: string): string {
 function shorten(text: string, maxLength: number): string {
   const chars = Array.from(text);
   return chars.length <= maxLength ? text : `${chars.slice(0, maxLength - 1).join("")}…`;
-}
-
-export function redact(text: string, secrets: readonly string[]): string {
-  return [...secrets]
-    .filter((secret) => secret.length >= MIN_SCRUBBED_SECRET_LENGTH)
-    .sort((a, b) => b.length - a.length)
-    .reduce((result, secret) => result.split(secret).join(SECRET_TEXT), text);
 }
 
 function stripColor(text: string): string {

@@ -5,11 +5,10 @@
  * password on Lakebase.
  */
 import { createHash } from "node:crypto";
-import axios, { AxiosError } from "axios";
-import axiosRetry from "axios-retry";
+import { AxiosError, type AxiosResponse } from "axios";
 import { z } from "zod";
 import { DatabricksAuthError } from "../errors";
-import { RetryBudget } from "../retry";
+import { RetryBudget, retryingHttp } from "../retry";
 
 export interface ServicePrincipal {
   readonly workspaceUrl: string;
@@ -24,8 +23,7 @@ const MAX_RETRIES = 4;
 const tokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() }).loose();
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).loose();
 
-const http = axios.create({ validateStatus: () => true });
-axiosRetry(http);
+const http = retryingHttp({});
 
 interface CachedToken {
   readonly token: Promise<string>;
@@ -56,7 +54,7 @@ export function workspaceToken(sp: ServicePrincipal, timeoutMs = 30_000): Promis
 async function requestToken(sp: ServicePrincipal, timeoutMs: number): Promise<{ token: string; expiresAt: number }> {
   const budget = new RetryBudget(MAX_RETRIES);
   const where = `service principal ${sp.clientId} at ${sp.workspaceUrl}`;
-  let response;
+  let response: AxiosResponse;
   try {
     response = await http.post(`${sp.workspaceUrl}/oidc/v1/token`, new URLSearchParams({ grant_type: "client_credentials", scope: "all-apis" }).toString(), {
       auth: { username: sp.clientId, password: sp.clientSecret },
@@ -65,8 +63,11 @@ async function requestToken(sp: ServicePrincipal, timeoutMs: number): Promise<{ 
       "axios-retry": budget.axiosRetryConfig(),
     });
   } catch (error) {
-    const reason = error instanceof AxiosError && error.code ? error.code : "network error";
-    throw new DatabricksAuthError(`Could not reach the Databricks token endpoint for ${where} (${reason}). Check workspaceUrl and the network path to the workspace.`);
+    if (!(error instanceof AxiosError)) throw error;
+    if (!error.response) {
+      throw new DatabricksAuthError(`Could not reach the Databricks token endpoint for ${where} (${error.code ?? "network error"}). Check workspaceUrl and the network path to the workspace.`);
+    }
+    response = error.response;
   }
   if (response.status === 200) {
     const parsed = tokenResponse.safeParse(response.data);

@@ -1,18 +1,17 @@
 /**
  * The Immuta REST client shared by every resource in one dynamic-provider host process: one
- * keep-alive agent and one concurrency limit per base URL, one token per API key.
+ * keep-alive agent and one concurrency limit per Immuta URL, one token per API key.
  */
 import http from "node:http";
 import https from "node:https";
-import axios, { AxiosError, AxiosInstance } from "axios";
-import axiosRetry from "axios-retry";
+import { AxiosError, type AxiosInstance } from "axios";
 import pLimit from "p-limit";
 import type { z } from "zod";
-import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError } from "../errors";
-import { parseOrigin } from "../urls";
 import type { ProviderSettings } from "../config";
+import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, redact } from "../errors";
+import { mayHaveTakenEffect, RetryBudget, retryingHttp } from "../retry";
+import { parseOrigin } from "../urls";
 import { authenticateResponse, errorBody, paths } from "./wire";
-import { RETRYABLE_STATUSES, RetryBudget } from "../retry";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
@@ -26,6 +25,8 @@ export interface ImmutaRequest<T> {
   readonly response: z.ZodType<T>;
   /** The Immuta permission the call needs, named in the error when Immuta answers 403. */
   readonly permission?: string;
+  /** Secrets in the body, scrubbed from Immuta's answer should it echo them in an error. */
+  readonly secrets?: readonly string[];
 }
 
 interface Transport {
@@ -36,37 +37,28 @@ interface Transport {
 const transports = new Map<string, Transport>();
 
 function transportFor(settings: ProviderSettings): Transport {
-  const key = `${settings.url} ${settings.requestTimeoutMs} ${settings.maxConcurrency}`;
-  let transport = transports.get(key);
+  let transport = transports.get(settings.url);
   if (!transport) {
     const agentOptions = { keepAlive: true, maxSockets: settings.maxConcurrency };
-    const instance = axios.create({
-      baseURL: settings.url,
-      timeout: settings.requestTimeoutMs,
-      httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent(agentOptions),
-      headers: { Accept: "application/json", "User-Agent": "pulumi-immuta-lakebase" },
-      // Statuses are handled below, so a non-2xx answer is data rather than an AxiosError.
-      validateStatus: () => true,
-    });
-    installRetries(instance);
-    transport = { http: instance, limit: pLimit(settings.maxConcurrency) };
-    transports.set(key, transport);
+    transport = {
+      http: retryingHttp({
+        baseURL: settings.url,
+        httpAgent: new http.Agent(agentOptions),
+        httpsAgent: new https.Agent(agentOptions),
+        headers: { Accept: "application/json", "User-Agent": "pulumi-immuta-lakebase" },
+      }),
+      limit: pLimit(settings.maxConcurrency),
+    };
+    transports.set(settings.url, transport);
   }
   return transport;
 }
 
-/**
- * Lets axios-retry see retryable answers: validateStatus accepts every status (so that an error
- * answer is data, not an AxiosError carrying headers), so retryable ones are rejected here first.
- */
-function installRetries(instance: AxiosInstance): void {
-  instance.interceptors.response.use((response) =>
-    RETRYABLE_STATUSES.has(response.status)
-      ? Promise.reject(new AxiosError("retryable status", AxiosError.ERR_BAD_RESPONSE, response.config, response.request, response))
-      : response,
-  );
-  axiosRetry(instance);
+interface Answer {
+  readonly status: number;
+  readonly data: unknown;
+  readonly attempts: number;
+  readonly mayHaveTakenEffect: boolean;
 }
 
 export class ImmutaClient {
@@ -77,18 +69,16 @@ export class ImmutaClient {
     if ("problem" in parsed) throw new ConfigurationError(`The Immuta URL ${parsed.problem}.`);
   }
 
-  get baseUrl(): string {
-    return this.settings.url;
-  }
-
   /** Sends the request with a bearer token; after a 401 it authenticates again and replays it once. */
   async request<T>(req: ImmutaRequest<T>): Promise<T> {
     const used = this.token();
-    const first = await this.send(req, await used);
-    if (first.status !== 401) return this.parse(req, first);
+    const token = await used;
+    const first = await this.send(req, token);
+    if (first.status !== 401) return this.parse(req, first, token);
     // Only the first request to see the token refused drops it; the others share the new exchange.
     if (this.tokenPromise === used) this.tokenPromise = undefined;
-    return this.parse(req, await this.send(req, await this.token()));
+    const renewed = await this.token();
+    return this.parse(req, await this.send(req, renewed), renewed);
   }
 
   private token(): Promise<string> {
@@ -108,35 +98,41 @@ export class ImmutaClient {
       body: { apikey: this.settings.apiKey },
       response: authenticateResponse,
     };
-    const answer = await this.send(req, undefined);
-    return this.parse(req, answer).token;
+    return this.parse(req, await this.send(req, undefined), undefined).token;
   }
 
   private async send(req: ImmutaRequest<unknown>, token: string | undefined): Promise<Answer> {
     const { http, limit } = transportFor(this.settings);
     const budget = new RetryBudget(this.settings.maxRetries);
+    const outcome = (status: number, data: unknown, lastMayHaveTakenEffect: boolean): Answer => ({
+      status,
+      data,
+      attempts: budget.attempts,
+      mayHaveTakenEffect: budget.earlierAttemptMayHaveTakenEffect || lastMayHaveTakenEffect,
+    });
     try {
+      // The request config (and so the retry window) is made once a concurrency slot is free.
       const response = await limit(() =>
         http.request({
           method: req.method,
           url: req.path,
           params: req.query,
           data: req.body,
+          timeout: this.settings.requestTimeoutMs,
           headers: token ? { Authorization: `Bearer ${token}` } : undefined,
           "axios-retry": budget.axiosRetryConfig(),
         }),
       );
-      return { status: response.status, data: response.data, attempts: budget.attempts };
+      return outcome(response.status, response.data, false);
     } catch (error) {
-      if (error instanceof AxiosError && error.response) {
-        return { status: error.response.status, data: error.response.data, attempts: budget.attempts };
-      }
+      if (error instanceof AxiosError && error.response) return outcome(error.response.status, error.response.data, mayHaveTakenEffect(error));
       const reason = error instanceof AxiosError ? describeNetworkFailure(error) : "unexpected client failure";
-      throw new ImmutaUnreachableError(req.operation, reason, budget.attempts, this.settings.url);
+      const ambiguous = budget.earlierAttemptMayHaveTakenEffect || (error instanceof AxiosError && mayHaveTakenEffect(error));
+      throw new ImmutaUnreachableError(req.operation, reason, budget.attempts, this.settings.url, ambiguous);
     }
   }
 
-  private parse<T>(req: ImmutaRequest<T>, answer: Answer): T {
+  private parse<T>(req: ImmutaRequest<T>, answer: Answer, token: string | undefined): T {
     if (answer.status >= 200 && answer.status < 300) {
       const parsed = req.response.safeParse(answer.data);
       if (parsed.success) return parsed.data;
@@ -146,14 +142,9 @@ export class ImmutaClient {
     }
     const body = errorBody.safeParse(answer.data);
     const message = body.success ? (body.data.message ?? body.data.error ?? "") : "";
-    throw new ImmutaApiError(req.operation, answer.status, message, answer.attempts, hintFor(answer.status, req));
+    const scrubbed = redact(message, [this.settings.apiKey, token, ...(req.secrets ?? [])]);
+    throw new ImmutaApiError(req.operation, answer.status, scrubbed, answer.attempts, hintFor(answer.status, req), answer.mayHaveTakenEffect);
   }
-}
-
-interface Answer {
-  readonly status: number;
-  readonly data: unknown;
-  readonly attempts: number;
 }
 
 function hintFor(status: number, req: ImmutaRequest<unknown>): string {
@@ -184,11 +175,21 @@ function describeNetworkFailure(error: AxiosError): string {
   return error.code ? `network error ${error.code}` : "network error";
 }
 
+/** A request whose 404 means "not there": resolves to undefined instead of failing. */
+export async function ifFound<T>(pending: Promise<T>): Promise<T | undefined> {
+  try {
+    return await pending;
+  } catch (error) {
+    if (error instanceof ImmutaApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
 const clients = new Map<string, ImmutaClient>();
 
 /** The one client per Immuta URL and API key in this process (so every resource shares its token). */
 export function immutaClientFor(settings: ProviderSettings): ImmutaClient {
-  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries, settings.maxConcurrency]);
+  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries]);
   let client = clients.get(key);
   if (!client) {
     client = new ImmutaClient(settings);

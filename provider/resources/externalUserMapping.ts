@@ -5,14 +5,14 @@
 import { z } from "zod";
 import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMapping, type UserRef } from "../userMapping";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
-import { ProviderRuntime } from "./runtime";
+import { progress, ProviderRuntime } from "./runtime";
 
 export const MAPPING_MODES = ["username", "unset", "none"] as const;
 export type MappingMode = (typeof MAPPING_MODES)[number];
 
 const argsShape = {
   userId: requiredString("the Immuta userid (the username or email the user's IAM knows)").min(1, "must not be empty"),
-  iamId: requiredString("the id of the IAM holding the user").min(1, "must not be empty").default("bim"),
+  iamId: requiredString("the id of the IAM holding the user").min(1, "must not be empty").regex(/^[^/]+$/, "must not contain a slash").default("bim"),
   mode: z.enum(MAPPING_MODES, { error: `must be one of ${MAPPING_MODES.join(", ")}` }).optional(),
   postgresUsername: requiredString("the PostgreSQL username").min(1, "must not be empty").superRefine(byteLength(63, "a PostgreSQL identifier")).optional(),
 };
@@ -37,6 +37,8 @@ export interface ExternalUserMappingOutputs {
 export class ExternalUserMappingProvider {
   private readonly runtime = new ProviderRuntime();
 
+  constructor(private readonly log: (message: string) => void = progress) {}
+
   configure(req: { config: { get(key: string): string | undefined } }): Promise<void> {
     return this.runtime.configure(req);
   }
@@ -48,6 +50,8 @@ export class ExternalUserMappingProvider {
   async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>) {
     const replaces = (["userId", "iamId"] as const).filter((field) => isUnknown(news[field]) || olds[field] !== news[field]);
     const changes = replaces.length > 0 || isUnknown(news.mode) || isUnknown(news.postgresUsername) || !sameMapping(mappingOf(olds), mappingOf(news));
+    // Delete first: the old mapping's delete resets a user to unset, which must not undo the new
+    // mapping when the two name the same user (a userId that differs only in case, say).
     return { changes, replaces, deleteBeforeReplace: true };
   }
 
@@ -59,7 +63,7 @@ export class ExternalUserMappingProvider {
   }
 
   async read(id: string, props: Partial<ExternalUserMappingOutputs>) {
-    const user = props.userId && props.iamId ? { iamId: props.iamId, userId: props.userId } : userOfId(id);
+    const user = userOf(id, props);
     const found = await readMapping(this.runtime.client(), user);
     if (!found) return { id: "", props: {} };
     const outs = outputs(user, found.mapping, props);
@@ -74,16 +78,17 @@ export class ExternalUserMappingProvider {
   }
 
   async delete(id: string, props: Partial<ExternalUserMappingOutputs>): Promise<void> {
-    await clearMapping(this.runtime.client(), props.userId && props.iamId ? { iamId: props.iamId, userId: props.userId } : userOfId(id));
+    await clearMapping(this.runtime.client(), userOf(id, props), this.log);
   }
 }
 
 const idOf = (user: UserRef) => `${user.iamId}/${user.userId}`;
 
-/** The id is `${iamId}/${userId}`; IAM ids have no slash, userids may. */
-function userOfId(id: string): UserRef {
+/** The user from the recorded outputs, or else from the id `${iamId}/${userId}` (IAM ids have no slash, userids may). */
+function userOf(id: string, props: Partial<ExternalUserMappingOutputs>): UserRef {
+  if (props.userId && props.iamId) return { iamId: props.iamId, userId: props.userId };
   const slash = id.indexOf("/");
-  return { iamId: id.slice(0, slash), userId: id.slice(slash + 1) };
+  return slash < 0 ? { iamId: "bim", userId: id } : { iamId: id.slice(0, slash), userId: id.slice(slash + 1) };
 }
 
 function mappingOf(values: { mode?: unknown; postgresUsername?: unknown }): PostgresMapping {

@@ -72,9 +72,11 @@ export class LakebaseConnectionProvider {
 
   async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {
     const changed = (field: keyof LakebaseConnectionInputs) => isUnknown(news[field]) || !sameValue(field, olds[field], news[field]);
-    const replaces = changed("displayName") ? ["displayName"] : [];
+    const renamed = changed("displayName");
     const updates = INPUT_FIELDS.filter((field) => field !== "displayName" && changed(field));
-    return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+    // A rename only in case may clash with the old key where Immuta compares keys case-insensitively.
+    const caseOnly = renamed && typeof news.displayName === "string" && news.displayName.toLowerCase() === olds.displayName?.toLowerCase();
+    return { changes: renamed || updates.length > 0, replaces: renamed ? ["displayName"] : [], deleteBeforeReplace: caseOnly };
   }
 
   async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: LakebaseConnectionOutputs }> {
@@ -85,7 +87,10 @@ export class LakebaseConnectionProvider {
       const registration = await registerConnection(this.runtime.client(settings), decl, { ...settings, log: this.log });
       return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl) };
     } catch (error) {
-      if (error instanceof AfterRegistration) throw new PartialCreateError(decl.connectionKey, outputs(args, undefined, undefined), error.failure);
+      if (error instanceof AfterRegistration) {
+        // The host records these as the outputs; they need __provider, or refresh and destroy cannot load the provider.
+        throw new PartialCreateError(decl.connectionKey, { ...outputs(args, undefined, undefined), __provider: inputs.__provider }, error.failure);
+      }
       throw error;
     }
   }
@@ -114,7 +119,7 @@ export class LakebaseConnectionProvider {
     const decl = declaration(args);
     const settings = this.runtime.settings();
     try {
-      const previous = { ...decl, ...pickDefined(olds) };
+      const previous = { ...decl, ...pickDefined(olds), crawlCompleted: olds.crawlState === "completed" };
       const { connection, crawl } = await updateConnection(this.runtime.client(settings), decl, previous, { ...settings, log: this.log });
       return { outs: outputs(args, connection, crawl ?? { state: olds.crawlState ?? null, objectCount: olds.objectCount ?? null }) };
     } catch (error) {

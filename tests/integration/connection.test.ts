@@ -47,13 +47,13 @@ describe("connection logic against the emulator", function () {
     await registerConnection(client, declarationFor(em), options());
     const since = Math.max(0, ...(await requestLog(em)).map((r) => r.seq));
     const moved = declarationFor(em, { hostname: "localhost" });
-    const { connection } = await updateConnection(client, moved, declarationFor(em), options());
+    const { connection } = await updateConnection(client, moved, { ...declarationFor(em), crawlCompleted: true }, options());
     assert.equal(connection.hostname, "localhost");
     const puts = await requestLog(em, { since, method: "PUT" });
     assert.equal(puts.length, 1);
 
     const before = Math.max(0, ...(await requestLog(em)).map((r) => r.seq));
-    await updateConnection(client, { ...moved, preflight: false }, moved, options());
+    await updateConnection(client, { ...moved, preflight: false }, { ...moved, crawlCompleted: true }, options());
     assert.equal((await requestLog(em, { since: before, method: "PUT" })).length, 0, "nothing stored changed, so nothing is written");
   });
 
@@ -87,6 +87,32 @@ describe("connection logic against the emulator", function () {
       const error = await rejection(registerConnection(client, declarationFor(em, { adopt: true, preflight: false, database: "other_db", hostname: "localhost" }), { ...options() }));
       assert.ok(error instanceof ConnectionExistsError, error.message);
       assert.match(error.message, /hostname: Immuta has "127\.0\.0\.1", declared "localhost"; database: Immuta has "databricks_postgres", declared "other_db"/);
+    });
+  });
+
+  describe("a registration whose answer was lost", () => {
+    it("is taken as our own when the retry finds the key taken by a matching connection", async () => {
+      await setFaults(em, { rateLostAnswer: 1, methods: ["POST"], pathPrefix: "/data/connection" });
+      try {
+        const impatient = new ImmutaClient(settingsFor(em, { maxRetries: 1 }));
+        const registration = await registerConnection(impatient, declarationFor(em), options());
+        assert.equal(registration.adopted, true);
+        assert.equal(registration.crawl.state, "completed");
+      } finally {
+        await clearFaults(em);
+      }
+      assert.ok(progress.lines.some((line) => /Adopting the existing connection "lakebase_it"/.test(line)));
+    });
+
+    it("is not mistaken for ours when the first attempt was only throttled, which proves it had no effect", async () => {
+      await registerConnection(client, declarationFor(em), options());
+      await setFaults(em, { rate429: 1, retryAfterSeconds: 1, methods: ["POST"], pathPrefix: "/data/connection" });
+      const pending = rejection(registerConnection(client, declarationFor(em), options()));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await clearFaults(em);
+      const error = await pending;
+      assert.ok(error instanceof ConnectionExistsError, error.message);
+      assert.match(error.message, /set adopt: true/);
     });
   });
 
@@ -141,14 +167,18 @@ describe("connection logic against the emulator", function () {
   it("converges with 429s, 503s and dropped connections on 20% of every route", async () => {
     await setFaults(em, { rate429: 0.1, retryAfterSeconds: 0, rate5xx: 0.05, statuses5xx: [502, 503], rateDrop: 0.05 });
     try {
-      const decl = declarationFor(em);
-      await registerConnection(client, decl, options());
-      await updateConnection(client, { ...decl, hostname: "localhost" }, decl, options());
-      assert.equal((await readConnection(client, decl.connectionKey))?.hostname, "localhost");
-      await deregisterConnection(client, decl.connectionKey, options());
-      assert.equal(await readConnection(client, decl.connectionKey), undefined);
-      const faulted = (await requestLog(em)).filter((r) => r.fault !== null && r.fault !== "latency");
-      assert.ok(faulted.length > 0, "faults were injected");
+      // Whole lifecycles, until enough faults have landed to mean something (each pass makes ~20 requests).
+      let faulted = 0;
+      for (let pass = 0; pass < 10 && faulted < 12; pass++) {
+        const decl = declarationFor(em, { connectionKey: `faulty_${pass}` });
+        await registerConnection(client, decl, options());
+        await updateConnection(client, { ...decl, hostname: "localhost" }, { ...decl, crawlCompleted: true }, options());
+        assert.equal((await readConnection(client, decl.connectionKey))?.hostname, "localhost");
+        await deregisterConnection(client, decl.connectionKey, options());
+        assert.equal(await readConnection(client, decl.connectionKey), undefined);
+        faulted = (await requestLog(em)).filter((r) => r.fault === "429" || r.fault === "5xx" || r.fault === "drop").length;
+      }
+      assert.ok(faulted >= 12, `${faulted} faults injected`);
     } finally {
       await clearFaults(em);
     }

@@ -4,7 +4,7 @@ import type { Emulator } from "../../emulator";
 import { clearMapping, IamManagedUsernameError, ImmutaApiError, ImmutaClient, readMapping, setMapping, UserNotFoundError, type PostgresMapping } from "../../provider";
 import { immutaApi, requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";
-import { rejection, settingsFor } from "./fixtures";
+import { collectingLog, rejection, settingsFor } from "./fixtures";
 
 const alice = { iamId: "bim", userId: "alice@example.com" };
 
@@ -64,9 +64,19 @@ describe("user mapping logic against the emulator", function () {
   });
 
   it("clears to unset, and a user that is gone needs nothing", async () => {
-    await clearMapping(client, { iamId: "bim", userId: "bob@example.com" });
+    const log = collectingLog();
+    await clearMapping(client, { iamId: "bim", userId: "bob@example.com" }, log.log);
     assert.deepEqual((await readMapping(client, { iamId: "bim", userId: "bob@example.com" }))?.mapping, { mode: "unset" });
-    await clearMapping(client, { iamId: "bim", userId: "nobody@example.com" });
+    await clearMapping(client, { iamId: "bim", userId: "nobody@example.com" }, log.log);
+    assert.deepEqual(log.lines, []);
+  });
+
+  it("leaves a username that the user's IAM sets to the IAM when clearing, so that destroy is not blocked", async () => {
+    const log = collectingLog();
+    const oscar = { iamId: "okta", userId: "oscar@corp.example.com" };
+    await clearMapping(client, oscar, log.log);
+    assert.deepEqual((await readMapping(client, oscar))?.mapping, { mode: "username", username: "oscar" });
+    assert.match(log.lines.join("\n"), /as IAM "okta" sets it/);
   });
 
   it("says which user or IAM is unknown", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { AxiosInstance } from "axios";
 import type { Emulator } from "../../emulator";
 import { immutaApi, requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
-import type { PluginHost, PropertyMap } from "../support/pluginHost";
+import { PluginRpcError, type PluginHost, type PropertyMap } from "../support/pluginHost";
 import { checked, CONNECTION_TYPE, hostFor, lastSeq, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
 
 describe("ExternalUserMapping through the real dynamic-provider host", function () {
@@ -106,6 +106,23 @@ describe("ExternalUserMapping through the real dynamic-provider host", function 
     await api.delete("/bim/iam/bim/user/dave%40example.com");
     assert.equal((await host.read(urn("dave"), created.id, created.properties, inputs)).id, "");
     await host.delete(urn("dave"), created.id, created.properties);
+  });
+
+  it("can be destroyed for a user whose IAM sets the PostgreSQL username, leaving it to the IAM", async () => {
+    const inputs = await checked(host, urn("oscar"), { userId: "oscar@corp.example.com", iamId: "okta", postgresUsername: "oscar", __provider: provider });
+    const created = await host.create(urn("oscar"), inputs);
+    assert.equal(created.id, "okta/oscar@corp.example.com");
+    await host.delete(urn("oscar"), created.id, created.properties);
+    assert.match(host.output(), /as IAM "okta" sets it/);
+    const { data } = await api.get("/bim/iam/okta/user/oscar%40corp.example.com/profile");
+    assert.equal(data.externalUserIds.postgresqlUser, "oscar");
+  });
+
+  it("fails to set a username that the user's IAM sets, saying where to change it", async () => {
+    const inputs = await checked(host, urn("oscar2"), { userId: "oscar@corp.example.com", iamId: "okta", postgresUsername: "oscar_other", __provider: provider });
+    const error = await host.create(urn("oscar2"), inputs).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof PluginRpcError);
+    assert.match(error.details, /profile schema of IAM "okta".*Profile Schema/);
   });
 
   describe("sharing", () => {

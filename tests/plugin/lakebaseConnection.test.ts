@@ -148,21 +148,32 @@ describe("LakebaseConnection through the real dynamic-provider host", function (
       assert.equal(error.initFailure, undefined, "nothing was registered");
     });
 
-    it("records a connection whose registration succeeded but whose crawl could not be followed, instead of orphaning it", async () => {
+    it("records a connection whose registration succeeded but whose crawl could not be followed, and the next up finishes it", async () => {
       const impatient = await hostFor(em, { "immuta:maxRetries": "0" });
+      const inputs = await checked(impatient, urn("orphan"), args({ displayName: "orphan" }));
+      let recorded: PropertyMap;
       try {
         await setFaults(em, { rate5xx: 1, statuses5xx: [503], pathPrefix: "/jobs" });
-        const inputs = await checked(impatient, urn("orphan"), args({ displayName: "orphan" }));
         const error = await impatient.create(urn("orphan"), inputs).then(() => undefined, (e: unknown) => e);
         assert.ok(error instanceof PluginRpcError);
         assert.equal(error.initFailure?.id, "orphan");
-        assert.equal(error.initFailure?.properties.hostname, em.lakebase.hostname);
         assert.match(error.initFailure?.reasons[0] ?? "", /crawl/);
+        recorded = error.initFailure?.properties ?? {};
+        assert.equal(recorded.hostname, em.lakebase.hostname);
+        assert.equal(recorded.__provider, provider, "refresh and destroy can load the provider from what was recorded");
       } finally {
         await clearFaults(em);
         await impatient.close();
       }
       assert.equal((await (await immutaApi(em)).get("/data/connection/orphan")).status, 200);
+
+      const refreshed = await host.read(urn("orphan"), "orphan", recorded, inputs);
+      assert.equal(refreshed.id, "orphan");
+      // The engine updates a resource recorded with init errors on the next up: that crawls it again.
+      const healed = await host.update(urn("orphan"), "orphan", refreshed.properties, inputs, refreshed.inputs);
+      assert.equal(healed.properties.crawlState, "completed");
+      assert.ok(typeof healed.properties.objectCount === "number" && healed.properties.objectCount >= 8);
+      await host.delete(urn("orphan"), "orphan", healed.properties);
     });
   });
 

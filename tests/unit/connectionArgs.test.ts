@@ -83,6 +83,14 @@ describe("LakebaseConnection diff", () => {
     assert.deepEqual(update, { changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
+  it("replaces on a rename that differs only in case, deleting the old connection first", async () => {
+    assert.deepEqual(await provider.diff("sales_lakebase", olds, { ...news, displayName: "Sales_Lakebase" }), { changes: true, replaces: ["displayName"], deleteBeforeReplace: true });
+  });
+
+  it("compares the database exactly", async () => {
+    assert.equal((await provider.diff("k", olds, { ...news, database: "Databricks_Postgres" })).changes, true);
+  });
+
   it("treats unknown values as changes", async () => {
     assert.equal((await provider.diff("k", olds, { ...news, clientId: UNKNOWN })).changes, true);
     assert.deepEqual((await provider.diff("k", olds, { ...news, displayName: UNKNOWN })).replaces, ["displayName"]);

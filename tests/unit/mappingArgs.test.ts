@@ -22,6 +22,7 @@ describe("ExternalUserMapping check", () => {
       [{ userId: "a", mode: "sometimes" }, "mode", /one of username, unset, none/],
       [{ userId: "a", postgresUsername: "y".repeat(64) }, "postgresUsername", /at most 63 bytes/],
       [{ postgresUsername: "x" }, "userId", /is required/],
+      [{ userId: "a", iamId: "okta/x", mode: "none" }, "iamId", /must not contain a slash/],
     ];
     for (const [news, property, reason] of cases) {
       const { failures } = await provider.check({}, news);

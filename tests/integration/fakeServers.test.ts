@@ -1,0 +1,63 @@
+import { strict as assert } from "node:assert";
+import { inspect } from "node:util";
+import { z } from "zod";
+import { ImmutaApiError, ImmutaClient, PartialCreateError, readConnection, workspaceToken } from "../../provider";
+import { startFakeServer, type FakeServer } from "../support/fakeHttp";
+import { rejection } from "./fixtures";
+
+const API_KEY = "imk_fake_key_0123456789";
+const SECRET = "dose_fake_secret_0123456789";
+const settings = (url: string) => ({ url, apiKey: API_KEY, requestTimeoutMs: 5_000, maxRetries: 3, maxConcurrency: 4, crawlTimeoutMs: 5_000 });
+
+describe("clients against answers the emulator never gives", () => {
+  let server: FakeServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("scrubs the API key, the token and body secrets that Immuta echoes in an error message", async () => {
+    server = await startFakeServer(({ url }) =>
+      url === "/bim/apikey/authenticate"
+        ? { status: 200, body: { token: "tok_fake_0123456789" } }
+        : { status: 400, body: { statusCode: 400, error: "Bad Request", message: `"clientSecret" with value "${SECRET}" fails; key ${API_KEY}; token tok_fake_0123456789` } },
+    );
+    const client = new ImmutaClient(settings(server.url));
+    const error = await rejection(client.request({ operation: "Registering", method: "POST", path: "/data/connection", body: { secret: SECRET }, response: z.unknown(), secrets: [SECRET] }));
+    assert.ok(error instanceof ImmutaApiError);
+    const rendered = `${error.message}\n${inspect(error)}`;
+    for (const secret of [SECRET, API_KEY, "tok_fake_0123456789"]) assert.ok(!rendered.includes(secret), rendered);
+    assert.match(error.message, /"clientSecret" with value "\[secret\]" fails/);
+  });
+
+  it("reads a connection whose object Immuta does not return as live, with an unknown state", async () => {
+    server = await startFakeServer(({ url }) => {
+      if (url === "/bim/apikey/authenticate") return { status: 200, body: { token: "t0123" } };
+      if (url === "/data/connection/sales") {
+        return { status: 200, body: { connectionKey: "sales", connection: { technology: "DatabricksLakebase", hostname: "h.example.com", port: 5432, database: "db", workspaceUrl: "https://w.example.com", oAuthClientConfig: { clientId: "c" } } } };
+      }
+      return { status: 404, body: { statusCode: 404, error: "Not Found", message: "no object" } };
+    });
+    const found = await readConnection(new ImmutaClient(settings(server.url)), "sales");
+    assert.equal(found?.connectionKey, "sales");
+    assert.equal(found?.state, null);
+  });
+
+  it("retries the Databricks token endpoint on 503 and 429", async () => {
+    server = await startFakeServer((_request, index) =>
+      index < 2 ? { status: index === 0 ? 503 : 429, body: { error: "temporarily_unavailable" } } : { status: 200, body: { access_token: "at_0123", expires_in: 3600 } },
+    );
+    const token = await workspaceToken({ workspaceUrl: server.url, clientId: "5f0c0a5e-0000-4000-8000-000000000001", clientSecret: SECRET });
+    assert.equal(token, "at_0123");
+    assert.equal(server.requests.length, 3);
+    assert.match(server.requests[0].body, /grant_type=client_credentials&scope=all-apis/);
+  });
+
+  it("keeps the recorded outputs of a partial create, which hold the secret, out of inspect and JSON", () => {
+    const error = new PartialCreateError("sales", { clientSecret: SECRET, hostname: "h" }, new Error("crawl timed out"));
+    assert.deepEqual(error.properties, { clientSecret: SECRET, hostname: "h" });
+    assert.ok(!inspect(error, { depth: 5 }).includes(SECRET));
+    assert.ok(!JSON.stringify(error).includes(SECRET));
+  });
+});
