@@ -61,12 +61,14 @@ export async function startEmbeddedPostgres(dataDir: string | undefined, log: (l
         `PostgreSQL did not start from data directory ${databaseDir}${error instanceof Error ? ` (${error.message})` : ""}. Its last output: ${tail.text()}.${hint}`,
       );
     });
-    const forgetExitGuard = stopOnProcessExit(databaseDir);
+    const postmaster = Number(fs.readFileSync(path.join(databaseDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const forgetExitGuard = stopOnProcessExit(postmaster);
     log(`PostgreSQL ${databaseDir} listening on 127.0.0.1:${settings.port}`);
     return {
       url: `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/postgres`,
       stop: async () => {
-        await cluster.stop();
+        // A Ctrl-C in a terminal reaches PostgreSQL too; stop() would wait forever for an exit that already happened.
+        if (isRunning(postmaster)) await cluster.stop();
         forgetExitGuard();
         removeTemp();
       },
@@ -106,8 +108,7 @@ function loadEmbeddedPostgres(log: (line: string) => void): Promise<typeof Embed
  * If the process exits without stop(), PostgreSQL would outlive it: a synchronous SIGINT to the
  * postmaster (found in its pid file) asks it for a fast shutdown.
  */
-function stopOnProcessExit(databaseDir: string): () => void {
-  const pid = Number(fs.readFileSync(path.join(databaseDir, "postmaster.pid"), "utf8").split("\n")[0]);
+function stopOnProcessExit(pid: number): () => void {
   const onExit = (): void => {
     try {
       process.kill(pid, "SIGINT");
@@ -117,6 +118,15 @@ function stopOnProcessExit(databaseDir: string): () => void {
   };
   process.on("exit", onExit);
   return () => process.removeListener("exit", onExit);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function createTempParent(): string {

@@ -19,6 +19,7 @@ describe("the serialised provider shim", () => {
       for (const machinePath of [process.cwd(), os.homedir(), os.tmpdir(), __dirname]) assert.ok(!text.includes(machinePath), `contains ${machinePath}`);
       assert.doesNotMatch(text, /apiKey|clientSecret|Bearer/);
       assert.match(text, /require\("module"\)\.createRequire\(process\.cwd\(\) \+ "\/"\)\("pulumi-immuta-lakebase\/provider"\)/);
+      assert.deepEqual(text.match(/require\([^)]*\)/g), ['require("module")'], "no module is captured, so the logic is never frozen into the state");
     });
   }
 
