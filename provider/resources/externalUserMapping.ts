@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMapping, type UserRef } from "../userMapping";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
-import { progress, ProviderRuntime } from "./runtime";
+import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
 export const MAPPING_MODES = ["username", "unset", "none"] as const;
 export type MappingMode = (typeof MAPPING_MODES)[number];
@@ -34,15 +34,7 @@ export interface ExternalUserMappingOutputs {
   readonly effectiveUsername: string | null;
 }
 
-export class ExternalUserMappingProvider {
-  private readonly runtime = new ProviderRuntime();
-
-  constructor(private readonly log: (message: string) => void = progress) {}
-
-  configure(req: { config: { get(key: string): string | undefined } }): Promise<void> {
-    return this.runtime.configure(req);
-  }
-
+export class ExternalUserMappingProvider extends ImmutaResourceProvider {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     return checkArgs(news);
   }
@@ -58,13 +50,13 @@ export class ExternalUserMappingProvider {
   async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: ExternalUserMappingOutputs }> {
     const args = declared(inputs);
     const user = { iamId: args.iamId, userId: args.userId };
-    const held = await setMapping(this.runtime.client(), user, mappingOf(args));
+    const held = await setMapping(this.client(), user, mappingOf(args));
     return { id: idOf(user), outs: outputs(user, held, args) };
   }
 
   async read(id: string, props: Partial<ExternalUserMappingOutputs>) {
     const user = userOf(id, props);
-    const found = await readMapping(this.runtime.client(), user);
+    const found = await readMapping(this.client(), user);
     if (!found) return { id: "", props: {} };
     const outs = outputs(user, found.mapping, props);
     return { id: idOf(user), props: outs, inputs: inputsOf(outs) };
@@ -73,12 +65,12 @@ export class ExternalUserMappingProvider {
   async update(_id: string, _olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>): Promise<{ outs: ExternalUserMappingOutputs }> {
     const args = declared(news);
     const user = { iamId: args.iamId, userId: args.userId };
-    const held = await setMapping(this.runtime.client(), user, mappingOf(args));
+    const held = await setMapping(this.client(), user, mappingOf(args));
     return { outs: outputs(user, held, args) };
   }
 
   async delete(id: string, props: Partial<ExternalUserMappingOutputs>): Promise<void> {
-    await clearMapping(this.runtime.client(), userOf(id, props), this.log);
+    await clearMapping(this.client(), userOf(id, props), this.log);
   }
 }
 

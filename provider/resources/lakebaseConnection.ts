@@ -7,7 +7,7 @@ import { AfterRegistration, deregisterConnection, readConnection, registerConnec
 import { ImmutaApiError, PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
-import { progress, ProviderRuntime } from "./runtime";
+import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
 /** Names Immuta's API reserves for its own routes (shared/reference/immuta-api.md §2.1). */
 const RESERVED_KEYS = ["data", "connection", "object", "crawl", "search", "settings", "metadata", "permission", "sync", "bulk", "upgrade"];
@@ -57,15 +57,7 @@ export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
   readonly crawlState: string | null;
 }
 
-export class LakebaseConnectionProvider {
-  private readonly runtime = new ProviderRuntime();
-
-  constructor(private readonly log: (message: string) => void = progress) {}
-
-  configure(req: { config: { get(key: string): string | undefined } }): Promise<void> {
-    return this.runtime.configure(req);
-  }
-
+export class LakebaseConnectionProvider extends ImmutaResourceProvider {
   async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     return checkShape(argsShape, news);
   }
@@ -82,9 +74,9 @@ export class LakebaseConnectionProvider {
   async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: LakebaseConnectionOutputs }> {
     const args = declared(inputs);
     const decl = declaration(args);
-    const settings = this.runtime.settings();
+    const settings = this.settings();
     try {
-      const registration = await registerConnection(this.runtime.client(settings), decl, { ...settings, log: this.log });
+      const registration = await registerConnection(this.client(settings), decl, { ...settings, log: this.log });
       return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl) };
     } catch (error) {
       if (error instanceof AfterRegistration) {
@@ -96,7 +88,7 @@ export class LakebaseConnectionProvider {
   }
 
   async read(id: string, props: Partial<LakebaseConnectionOutputs>) {
-    const found = await readConnection(this.runtime.client(), id);
+    const found = await readConnection(this.client(), id);
     if (!found) return { id: "", props: {} };
     const prior = (field: "hostname" | "workspaceUrl" | "clientId") => (sameValue(field, props[field], found[field]) ? (props[field] as string) : found[field]);
     const inputs: LakebaseConnectionInputs = {
@@ -117,10 +109,10 @@ export class LakebaseConnectionProvider {
   async update(id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>): Promise<{ outs: LakebaseConnectionOutputs }> {
     const args = declared(news);
     const decl = declaration(args);
-    const settings = this.runtime.settings();
+    const settings = this.settings();
     try {
       const previous = { ...decl, ...pickDefined(olds), crawlCompleted: olds.crawlState === "completed" };
-      const { connection, crawl } = await updateConnection(this.runtime.client(settings), decl, previous, { ...settings, log: this.log });
+      const { connection, crawl } = await updateConnection(this.client(settings), decl, previous, { ...settings, log: this.log });
       return { outs: outputs(args, connection, crawl ?? { state: olds.crawlState ?? null, objectCount: olds.objectCount ?? null }) };
     } catch (error) {
       if (error instanceof ImmutaApiError && error.status === 404) {
@@ -131,7 +123,7 @@ export class LakebaseConnectionProvider {
   }
 
   async delete(id: string): Promise<void> {
-    await deregisterConnection(this.runtime.client(), id, { log: this.log });
+    await deregisterConnection(this.client(), id, { log: this.log });
   }
 }
 

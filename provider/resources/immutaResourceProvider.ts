@@ -2,11 +2,14 @@ import { resolveSettings, type ConfigSource, type ProviderSettings } from "../co
 import { immutaClientFor, type ImmutaClient } from "../immuta/client";
 
 /**
- * The provider-wide part of both resources: the stack config handed to configure(), turned into
- * settings (and a shared client) at call time, so that env fallbacks are read when needed.
+ * What both resources' providers share: the stack config handed to configure(), turned into
+ * settings (and the shared client) at call time, so that env fallbacks are read when needed; and
+ * where progress lines go.
  */
-export class ProviderRuntime {
+export abstract class ImmutaResourceProvider {
   private config: ConfigSource | undefined;
+
+  constructor(protected readonly log: (message: string) => void = progress) {}
 
   /** Synchronous on purpose: the host caches the provider before configure() settles. */
   configure(req: { config: ConfigSource }): Promise<void> {
@@ -14,11 +17,11 @@ export class ProviderRuntime {
     return Promise.resolve();
   }
 
-  settings(): ProviderSettings {
+  protected settings(): ProviderSettings {
     return resolveSettings(this.config);
   }
 
-  client(settings = this.settings()): ImmutaClient {
+  protected client(settings = this.settings()): ImmutaClient {
     return immutaClientFor(settings);
   }
 }
