@@ -1,17 +1,11 @@
 import pg from "pg";
 import { DATABRICKS_SUPERUSER } from "../lakebase/lakebaseNames";
+import type { ConnectionSettings } from "../state/connections";
 import { fetchDatabricksToken } from "./databricksTokenClient";
 import { PrincipalRefusal } from "./principalRefusal";
 
-/** Where and as whom Immuta logs in to a Lakebase database. */
-export interface PrincipalTarget {
-  hostname: string;
-  port: number;
-  database: string;
-  workspaceUrl: string;
-  clientId: string;
-  clientSecret: string;
-}
+/** Where and as whom Immuta logs in to a Lakebase database: a connection's settings but the OAuth scope. */
+export type PrincipalTarget = Omit<ConnectionSettings, "scope">;
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
