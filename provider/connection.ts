@@ -56,7 +56,7 @@ export interface ConnectionOptions {
 }
 
 /** The fields Immuta stores; a difference in any of them is drift, and the adopt check compares them. */
-export const REMOTE_FIELDS = ["hostname", "port", "database", "workspaceUrl", "clientId"] as const;
+const REMOTE_FIELDS = ["hostname", "port", "database", "workspaceUrl", "clientId"] as const;
 
 /** What an update writes to Immuta; a change in any of them also means the principal is checked again. */
 const STORED_FIELDS = [...REMOTE_FIELDS, "clientSecret"] as const;

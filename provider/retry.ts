@@ -2,7 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type CreateAxiosDefaults } from 
 import axiosRetry, { exponentialDelay, type IAxiosRetryConfig } from "axios-retry";
 
 /** Retries stop once this much time has passed since a request was first sent, whatever the attempt count. */
-export const RETRY_WINDOW_MS = 120_000;
+const RETRY_WINDOW_MS = 120_000;
 const BASE_DELAY_MS = 250;
 
 /** Answers worth sending the request again for: throttling, and a server or gateway that is briefly unavailable. */
@@ -14,7 +14,7 @@ const AMBIGUOUS_STATUSES: ReadonlySet<number> = new Set([502, 504]);
 const RETRYABLE_NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN", "ERR_NETWORK"]);
 const UNSENT_NETWORK_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN"]);
 
-export function isRetryable(error: AxiosError): boolean {
+function isRetryable(error: AxiosError): boolean {
   if (error.response) return RETRYABLE_STATUSES.has(error.response.status);
   return error.code !== undefined && RETRYABLE_NETWORK_CODES.has(error.code);
 }

@@ -69,7 +69,7 @@ export function sameMapping(a: PostgresMapping, b: PostgresMapping): boolean {
   return a.mode === b.mode;
 }
 
-export function describeMapping(mapping: PostgresMapping): string {
+function describeMapping(mapping: PostgresMapping): string {
   switch (mapping.mode) {
     case "username":
       return `"${mapping.username}"`;

@@ -34,7 +34,7 @@ export const authenticateResponse = z.object({ token: z.string().min(1) }).loose
  * ASSUMPTION: the technology name and body of a Lakebase registration. Modelled on the documented
  * Databricks Unity Catalog OAuth M2M body (`authenticationType: "oAuthM2M"`, `oAuthClientConfig`).
  */
-export const LAKEBASE_TECHNOLOGY = "DatabricksLakebase";
+const LAKEBASE_TECHNOLOGY = "DatabricksLakebase";
 const OAUTH_SCOPE = "all-apis";
 
 export interface LakebaseConnectionSpec {
@@ -110,7 +110,7 @@ export const deleteObjectResponse = z.object({ objectPath: z.array(z.string()), 
 export const crawlResponse = z.object({ bulkId: z.string() }).loose();
 
 /** `GET /jobs?bulkId=` (documented states). ASSUMPTION: the body is an array of jobs; output `{objectCount}` for a crawl. */
-export const jobStates = ["created", "active", "retry", "completed", "failed", "cancelled", "expired"] as const;
+const jobStates = ["created", "active", "retry", "completed", "failed", "cancelled", "expired"] as const;
 export const jobsResponse = z.array(
   z
     .object({
