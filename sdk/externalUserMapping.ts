@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { MappingMode } from "../provider/resources/externalUserMapping";
 import { externalUserMappingProvider } from "./shim";
+import { EXTERNAL_USER_MAPPING, RESOURCE_MODULE } from "./typeTokens";
 
 export type { MappingMode };
 
@@ -35,8 +36,8 @@ export class ExternalUserMapping extends pulumi.dynamic.Resource {
       name,
       { userId: args.userId, iamId: args.iamId, mode: args.mode, postgresUsername: args.postgresUsername, effectiveUsername: undefined },
       opts,
-      "immuta",
-      "ExternalUserMapping",
+      RESOURCE_MODULE,
+      EXTERNAL_USER_MAPPING,
     );
   }
 }

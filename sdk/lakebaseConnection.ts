@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lakebaseConnectionProvider } from "./shim";
+import { LAKEBASE_CONNECTION, RESOURCE_MODULE } from "./typeTokens";
 
 export interface LakebaseConnectionArgs {
   /** Display name, which becomes the Immuta connectionKey (the id). Letters, digits, `-` and `_`. Changing it replaces the connection. */
@@ -67,8 +68,8 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
         crawlState: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret"] },
-      "immuta",
-      "LakebaseConnection",
+      RESOURCE_MODULE,
+      LAKEBASE_CONNECTION,
     );
   }
 }

@@ -1,6 +1,6 @@
 // How the demo talks: numbered steps in plain words, and the Pulumi CLI's own output indented
 // beneath them, with every known credential masked.
-import { redact } from "../gitops/summary";
+import { redact } from "../../provider/errors";
 
 const CLI_PREFIX = "    │ ";
 const WIDTH = 100;

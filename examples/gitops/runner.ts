@@ -1,11 +1,16 @@
 // CI entry point: `pulumi preview` on pull requests (with a Markdown summary for reviewers) and
-// `pulumi up` on merge, through the Automation API. Everything decidable without the CLI lives in
-// args.ts and summary.ts; this file only drives the CLI and writes files.
+// `pulumi up` on merge, through the Automation API. The command line is parsed in args.ts; the
+// summary and the failure are read from the engine's events by ../../automation; this file only
+// drives the CLI and writes files.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type EngineEvent, type PreviewOptions } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type EngineEvent, type PreviewOptions } from "@pulumi/pulumi/automation";
+import { locatePulumiCli, type PulumiCli } from "../../automation/cli/locate";
+import { describeFailure } from "../../automation/events/failure";
+import { renderPreviewSummary } from "../../automation/summary/markdown";
+import { plaintextSecrets } from "../../automation/summary/mask";
+import { redact } from "../../provider/errors";
 import { parseRunnerArgs, USAGE, type RunnerArgs } from "./args";
-import { plaintextSecrets, redact, renderPreviewSummary } from "./summary";
 
 export const EXIT_CODES = { ok: 0, failed: 1, cliMissing: 2, usage: 64 } as const;
 
@@ -16,39 +21,13 @@ const SECRET_ENV_VARS = ["IMMUTA_API_KEY", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_A
 
 const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.yml", "Pulumi.json"] as const;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export function missingCliMessage(error: unknown): string {
-  const text = messageOf(error);
-  // ENOENT is the common case and says nothing new; any other reason (e.g. a CLI too old) is worth showing.
-  const reason = /ENOENT/.test(text) ? "" : ` (\`pulumi version\` failed: ${firstLine(text)})`;
+export function missingCliMessage(tried: readonly string[]): string {
   return (
-    "gitops runner: the Pulumi CLI is required but no usable `pulumi` binary was found on PATH" +
-    `${reason}. The Automation API drives the CLI; it does not replace it. ` +
-    `Install the CLI as described at ${INSTALL_URL} (for example \`curl -fsSL https://get.pulumi.com | sh\` ` +
-    "and add ~/.pulumi/bin to PATH, or use the pulumi/actions setup step in GitHub Actions), then run this command again.\n"
+    `gitops runner: the Pulumi CLI is required but none was found (${tried.join("; ")}). ` +
+    "The Automation API drives the CLI; it does not replace it. " +
+    `Install the CLI as described at ${INSTALL_URL} (in GitHub Actions, the pulumi/actions setup step) and put it on PATH, ` +
+    "or, in a checkout of this repository, run `npm run pulumi-cli`; then run this command again.\n"
   );
-}
-
-/**
- * The useful part of a failed operation. A CommandError's message is a dump of the whole invocation
- * (command line, stderr and stdout together), already streamed to the log; the CLI's `error:` lines
- * and the exit code are what a reader needs.
- */
-export function describeFailure(error: unknown, secrets: readonly string[]): string {
-  const text = messageOf(error);
-  const body = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text)?.[1] ?? text;
-  const lines = body.split("\n").map((line) => line.trim()).filter((line) => line.length > 0);
-  const exitCode = /^Command failed with exit code (\d+)/.exec(lines[0] ?? "")?.[1];
-  const errorLines = lines.filter((line) => line.startsWith("error:"));
-  const reason = errorLines.length > 0 ? errorLines.join(" ") : (lines[0] ?? "no reason given");
-  return redact(exitCode === undefined ? reason : `exit code ${exitCode}: ${reason}`, secrets);
-}
-
-function firstLine(text: string): string {
-  return text.trim().split("\n", 1)[0] ?? "";
 }
 
 function environmentSecrets(env: NodeJS.ProcessEnv): string[] {
@@ -67,8 +46,8 @@ async function hasProjectFile(workDir: string): Promise<boolean> {
   return present.includes(true);
 }
 
-async function runOperation(args: RunnerArgs, pulumi: PulumiCommand, events: EngineEvent[], envSecrets: readonly string[]): Promise<void> {
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: args.stackName, workDir: args.workDir }, { pulumiCommand: pulumi });
+async function runOperation(args: RunnerArgs, cli: PulumiCli, events: EngineEvent[], envSecrets: readonly string[]): Promise<void> {
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: args.stackName, workDir: args.workDir }, { pulumiCommand: cli.command });
   // The CLI masks its own secrets; this also keeps the job's credentials out of the log should anything echo them.
   const options: PreviewOptions = {
     onEvent: (event) => events.push(event),
@@ -102,11 +81,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return EXIT_CODES.usage;
   }
   const { args } = parsed;
-  const pulumi = await PulumiCommand.get().catch((error: unknown) => {
-    process.stderr.write(missingCliMessage(error));
-    return undefined;
-  });
-  if (pulumi === undefined) {
+  const found = await locatePulumiCli(env);
+  if (!found.found) {
+    process.stderr.write(missingCliMessage(found.tried));
     return EXIT_CODES.cliMissing;
   }
   if (!(await hasProjectFile(args.workDir))) {
@@ -121,9 +98,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const envSecrets = environmentSecrets(env);
   let failure: string | undefined;
   try {
-    await runOperation(args, pulumi, events, envSecrets);
+    await runOperation(args, found.cli, events, envSecrets);
   } catch (error) {
-    failure = describeFailure(error, [...plaintextSecrets(events), ...envSecrets]);
+    failure = describeFailure(events, error, [...plaintextSecrets(events), ...envSecrets]);
   }
   const markdown = renderPreviewSummary(events, {
     title: `Pulumi ${args.command}: stack ${args.stackName}`,
@@ -145,7 +122,7 @@ if (require.main === module) {
     },
     (error: unknown) => {
       // Only reached when writing the summary fails; the message names the file, never a secret.
-      process.stderr.write(`gitops runner: ${messageOf(error)}\n`);
+      process.stderr.write(`gitops runner: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = EXIT_CODES.failed;
     },
   );

@@ -2,12 +2,11 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
-import { MISSING_IMMUTA_URL } from "../../examples/quickstart/settings";
+import { MISSING_IMMUTA_URL, QUICKSTART_PROJECT as PROJECT } from "../../automation/quickstart/settings";
+import { EXTERNAL_USER_MAPPING_TYPE as MAPPING_TYPE, LAKEBASE_CONNECTION_TYPE as CONNECTION_TYPE } from "../../sdk";
 
+// The entry point the root Pulumi.yaml runs; it runs the program that the demo and the e2e tests run inline.
 const PROGRAM_DIR = path.resolve(__dirname, "../../examples/quickstart");
-const PROJECT = "immuta-lakebase-quickstart";
-const CONNECTION_TYPE = "pulumi-nodejs:dynamic/immuta:LakebaseConnection";
-const MAPPING_TYPE = "pulumi-nodejs:dynamic/immuta:ExternalUserMapping";
 
 const FAKE_API_KEY = "imk_fake_quickstart_api_key_0123456789";
 const FAKE_CLIENT_SECRET = "dose_fake_quickstart_client_secret_9876543210";

@@ -1,22 +1,32 @@
 /**
- * The part of the Pulumi engine that a dynamic-provider test must repeat itself, because the CLI (and so the
- * engine) cannot run here. Each rule below is something the engine does before or after a provider RPC; a
+ * The part of the Pulumi engine that a dynamic-provider test must repeat itself when it drives the host
+ * without the CLI. Each rule below is something the engine does before or after a provider RPC; a
  * harness that skipped one would let a provider pass tests that it fails under `pulumi up`
- * (facts: /work/shared/reference/pulumi-dynamic.md §1.3-§1.5, §4b).
+ * (facts: /work/shared/reference/pulumi-dynamic.md §1.3-§1.5, §4b). Each was checked against the gRPC
+ * traffic of a real CLI (tests/fixtures/grpc/lifecycle.json, held to it by tests/plugin/engineTraffic.test.ts).
  *
  * 1. The dynamic-provider host answers Configure with acceptSecrets=false, so the engine marshals every
  *    property map it sends to Check/Diff/Create/Read/Update/Delete with secrets stripped: a provider never
  *    sees a secret envelope there ({@link stripSecrets}, recursive).
- * 2. Configure carries the whole stack config with namespaced keys ("immuta:url") and WITH secret envelopes;
- *    the host unwraps them itself ({@link configureArgs}).
+ * 2. Configure carries the whole stack config twice: in `args` with namespaced keys ("immuta:url") and
+ *    secret envelopes, which the host unwraps itself ({@link configureArgs}), and in the legacy `variables`
+ *    map as plain strings under "pulumi-nodejs:config:<key>" ({@link configureVariables}). It also names the
+ *    default provider (urn, name "default", type, id) and says the engine sends old inputs to Diff, Update
+ *    and Delete.
  * 3. `__provider` travels inside every property map because the SDK put it into the resource's inputs and the
  *    host copied it into its outputs. The engine never adds it, so neither does the harness: the caller does.
- *    Check on create receives `olds = {}` (empty, not absent).
+ *    Check on create receives `olds = {}` and `old_outputs = {}` (empty, not absent); on an update, the old
+ *    inputs and the old outputs. Every Check carries a random seed.
  * 4. Diff and Update receive the old OUTPUTS as `olds`; Read and Delete receive them as `properties`.
- *    Old inputs go in `old_inputs` (Diff, Update) and `inputs` (Read).
+ *    Old inputs go in `old_inputs` (Diff, Update, Delete) and `inputs` (Read).
  * 5. Preview passes values it cannot know yet as the {@link unknown} sentinel string to Check and Diff.
  * 6. Every RPC has a deadline: some host bugs never call back (e.g. Configure without args).
  * 7. DiffResponse.changes 0/1/2 means unknown/none/some ({@link diffChanges}).
+ * 8. A replacement follows the provider's Diff: create the new resource, then delete the old one, unless
+ *    Diff set deleteBeforeReplace (the mappings do: two mappings of one user must not coexist).
+ *
+ * Not repeated, because the dynamic host answers them Unimplemented or ignores them: Handshake,
+ * GetPluginInfo, CheckConfig, DiffConfig, Cancel, and the resource-status address on Create/Read/Update/Delete.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -64,6 +74,16 @@ export function configureArgs(config: Record<string, string | ConfigValue>): Pro
     Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : secret(value.secret)]),
   );
 }
+
+/** Rule 2: the legacy `variables` map of Configure: every config value in plain text. */
+export function configureVariables(config: Record<string, string | ConfigValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-nodejs:config:${key}`, typeof value === "string" ? value : value.secret]));
+}
+
+/** Rule 2: the provider resource that dynamic resources use, which the engine creates for them. */
+export const defaultProviderType = "pulumi:providers:pulumi-nodejs";
+/** The engine gives the default provider a UUID when it first creates it; any fixed one stands in. */
+export const defaultProviderId = "6a1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
 const diffChangesByCode: Record<number, DiffChanges> = { 0: "unknown", 1: "none", 2: "some" };
 

@@ -4,6 +4,7 @@
  * it repeats is listed in ./engine.ts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as GrpcModule from "@grpc/grpc-js";
@@ -13,6 +14,9 @@ import * as providerPb from "@pulumi/pulumi/proto/provider_pb";
 import * as statusPb from "@pulumi/pulumi/proto/status_pb";
 import {
   configureArgs,
+  configureVariables,
+  defaultProviderId,
+  defaultProviderType,
   diffChanges,
   formatUrn,
   parseUrn,
@@ -55,12 +59,13 @@ export interface PluginHost {
   readonly pid: number;
   urn(type: string, name: string): string;
   configure(config: Record<string, string | ConfigValue>): Promise<{ acceptSecrets: boolean }>;
-  check(urn: string, olds: PropertyMap, news: PropertyMap): Promise<CheckOutcome>;
+  /** `oldOutputs`: what the engine sends beside the old inputs (`olds`) on an update; {} on create. */
+  check(urn: string, olds: PropertyMap, news: PropertyMap, oldOutputs?: PropertyMap): Promise<CheckOutcome>;
   diff(urn: string, id: string, oldOutputs: PropertyMap, news: PropertyMap, oldInputs?: PropertyMap): Promise<DiffOutcome>;
   create(urn: string, inputs: PropertyMap): Promise<CreateOutcome>;
   read(urn: string, id: string, properties: PropertyMap, inputs?: PropertyMap): Promise<ReadOutcome>;
   update(urn: string, id: string, oldOutputs: PropertyMap, news: PropertyMap, oldInputs?: PropertyMap): Promise<{ properties: PropertyMap }>;
-  delete(urn: string, id: string, properties: PropertyMap): Promise<void>;
+  delete(urn: string, id: string, properties: PropertyMap, oldInputs?: PropertyMap): Promise<void>;
   /** Everything the host printed so far: stdout after the port line, and stderr. */
   output(): string;
   /** Closes the client, stops the host and waits until it has exited. Safe to call twice. */
@@ -244,6 +249,64 @@ function target<R extends TargetedRequest>(request: R, urn: string): R {
   return request;
 }
 
+/** Rule 1 of ./engine.ts: what the engine sends to a plugin that answered acceptSecrets=false. */
+const send = (rpc: string, field: string, properties: PropertyMap) => toStruct(rpc, field, stripSecrets(properties));
+
+/**
+ * The requests the engine sends a dynamic-provider host, field for field as recorded from the real
+ * CLI (tests/fixtures/grpc/lifecycle.json; tests/plugin/engineTraffic.test.ts holds us to it). Not
+ * sent: resourceStatusAddress/Token, an engine service the dynamic host never calls.
+ */
+export const engineRequests = {
+  configure(stack: string, project: string, config: Record<string, string | ConfigValue>): providerPb.ConfigureRequest {
+    const request = new providerPb.ConfigureRequest()
+      .setArgs(toStruct("Configure", "args", configureArgs(config)))
+      .setAcceptsecrets(true)
+      .setAcceptresources(true)
+      .setSendsOldInputs(true)
+      .setSendsOldInputsToDelete(true)
+      .setId(defaultProviderId)
+      .setUrn(formatUrn(stack, project, defaultProviderType, "default"))
+      .setName("default")
+      .setType(defaultProviderType);
+    const variables = request.getVariablesMap();
+    for (const [key, value] of Object.entries(configureVariables(config))) variables.set(key, value);
+    return request;
+  },
+
+  check(urn: string, olds: PropertyMap, news: PropertyMap, oldOutputs: PropertyMap = {}): providerPb.CheckRequest {
+    return target(new providerPb.CheckRequest(), urn)
+      .setOlds(send("Check", "olds", olds))
+      .setNews(send("Check", "news", news))
+      .setOldOutputs(send("Check", "old_outputs", oldOutputs))
+      .setRandomseed(crypto.randomBytes(32));
+  },
+
+  diff(urn: string, id: string, oldOutputs: PropertyMap, news: PropertyMap, oldInputs?: PropertyMap): providerPb.DiffRequest {
+    const request = target(new providerPb.DiffRequest(), urn).setId(id).setOlds(send("Diff", "olds", oldOutputs)).setNews(send("Diff", "news", news));
+    return oldInputs ? request.setOldInputs(send("Diff", "old_inputs", oldInputs)) : request;
+  },
+
+  create(urn: string, inputs: PropertyMap): providerPb.CreateRequest {
+    return target(new providerPb.CreateRequest(), urn).setProperties(send("Create", "properties", inputs));
+  },
+
+  read(urn: string, id: string, properties: PropertyMap, inputs?: PropertyMap): providerPb.ReadRequest {
+    const request = target(new providerPb.ReadRequest(), urn).setId(id).setProperties(send("Read", "properties", properties));
+    return inputs ? request.setInputs(send("Read", "inputs", inputs)) : request;
+  },
+
+  update(urn: string, id: string, oldOutputs: PropertyMap, news: PropertyMap, oldInputs?: PropertyMap): providerPb.UpdateRequest {
+    const request = target(new providerPb.UpdateRequest(), urn).setId(id).setOlds(send("Update", "olds", oldOutputs)).setNews(send("Update", "news", news));
+    return oldInputs ? request.setOldInputs(send("Update", "old_inputs", oldInputs)) : request;
+  },
+
+  delete(urn: string, id: string, properties: PropertyMap, oldInputs?: PropertyMap): providerPb.DeleteRequest {
+    const request = target(new providerPb.DeleteRequest(), urn).setId(id).setProperties(send("Delete", "properties", properties));
+    return oldInputs ? request.setOldInputs(send("Delete", "old_inputs", oldInputs)) : request;
+  },
+};
+
 type UnaryInvoker<Response> = (
   metadata: GrpcModule.Metadata,
   options: Partial<GrpcModule.CallOptions>,
@@ -285,9 +348,6 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     });
   }
 
-  /** Rule 1 of ./engine.ts: what the engine sends to a plugin that answered acceptSecrets=false. */
-  const send = (rpc: string, field: string, properties: PropertyMap) => toStruct(rpc, field, stripSecrets(properties));
-
   return {
     project,
     stack,
@@ -296,19 +356,12 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     urn: (type, name) => formatUrn(stack, project, type, name),
 
     async configure(config) {
-      const request = new providerPb.ConfigureRequest()
-        .setArgs(toStruct("Configure", "args", configureArgs(config)))
-        .setAcceptsecrets(true)
-        .setAcceptresources(true);
-      const response = await unary<providerPb.ConfigureResponse>("Configure", (m, o, cb) => client.configure(request, m, o, cb));
+      const response = await unary<providerPb.ConfigureResponse>("Configure", (m, o, cb) => client.configure(engineRequests.configure(stack, project, config), m, o, cb));
       return { acceptSecrets: response.getAcceptsecrets() };
     },
 
-    async check(urn, olds, news) {
-      const request = target(new providerPb.CheckRequest(), urn)
-        .setOlds(send("Check", "olds", olds))
-        .setNews(send("Check", "news", news));
-      const response = await unary<providerPb.CheckResponse>("Check", (m, o, cb) => client.check(request, m, o, cb));
+    async check(urn, olds, news, oldOutputs) {
+      const response = await unary<providerPb.CheckResponse>("Check", (m, o, cb) => client.check(engineRequests.check(urn, olds, news, oldOutputs), m, o, cb));
       return {
         inputs: fromStruct(response.getInputs()) ?? {},
         failures: response.getFailuresList().map((failure) => ({ property: failure.getProperty(), reason: failure.getReason() })),
@@ -316,14 +369,7 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     },
 
     async diff(urn, id, oldOutputs, news, oldInputs) {
-      const request = target(new providerPb.DiffRequest(), urn)
-        .setId(id)
-        .setOlds(send("Diff", "olds", oldOutputs))
-        .setNews(send("Diff", "news", news));
-      if (oldInputs) {
-        request.setOldInputs(send("Diff", "old_inputs", oldInputs));
-      }
-      const response = await unary<providerPb.DiffResponse>("Diff", (m, o, cb) => client.diff(request, m, o, cb));
+      const response = await unary<providerPb.DiffResponse>("Diff", (m, o, cb) => client.diff(engineRequests.diff(urn, id, oldOutputs, news, oldInputs), m, o, cb));
       return {
         changes: diffChanges(response.getChanges()),
         replaces: response.getReplacesList(),
@@ -332,17 +378,12 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     },
 
     async create(urn, inputs) {
-      const request = target(new providerPb.CreateRequest(), urn).setProperties(send("Create", "properties", inputs));
-      const response = await unary<providerPb.CreateResponse>("Create", (m, o, cb) => client.create(request, m, o, cb));
+      const response = await unary<providerPb.CreateResponse>("Create", (m, o, cb) => client.create(engineRequests.create(urn, inputs), m, o, cb));
       return { id: response.getId(), properties: fromStruct(response.getProperties()) ?? {} };
     },
 
     async read(urn, id, properties, inputs) {
-      const request = target(new providerPb.ReadRequest(), urn).setId(id).setProperties(send("Read", "properties", properties));
-      if (inputs) {
-        request.setInputs(send("Read", "inputs", inputs));
-      }
-      const response = await unary<providerPb.ReadResponse>("Read", (m, o, cb) => client.read(request, m, o, cb));
+      const response = await unary<providerPb.ReadResponse>("Read", (m, o, cb) => client.read(engineRequests.read(urn, id, properties, inputs), m, o, cb));
       return {
         id: response.getId(),
         properties: fromStruct(response.getProperties()) ?? {},
@@ -351,20 +392,12 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     },
 
     async update(urn, id, oldOutputs, news, oldInputs) {
-      const request = target(new providerPb.UpdateRequest(), urn)
-        .setId(id)
-        .setOlds(send("Update", "olds", oldOutputs))
-        .setNews(send("Update", "news", news));
-      if (oldInputs) {
-        request.setOldInputs(send("Update", "old_inputs", oldInputs));
-      }
-      const response = await unary<providerPb.UpdateResponse>("Update", (m, o, cb) => client.update(request, m, o, cb));
+      const response = await unary<providerPb.UpdateResponse>("Update", (m, o, cb) => client.update(engineRequests.update(urn, id, oldOutputs, news, oldInputs), m, o, cb));
       return { properties: fromStruct(response.getProperties()) ?? {} };
     },
 
-    async delete(urn, id, properties) {
-      const request = target(new providerPb.DeleteRequest(), urn).setId(id).setProperties(send("Delete", "properties", properties));
-      await unary("Delete", (m, o, cb) => client.delete(request, m, o, cb));
+    async delete(urn, id, properties, oldInputs) {
+      await unary("Delete", (m, o, cb) => client.delete(engineRequests.delete(urn, id, properties, oldInputs), m, o, cb));
     },
 
     output: () => output.join(""),

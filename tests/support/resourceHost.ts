@@ -7,8 +7,7 @@ import { serializeProvider, startPluginHost, type ConfigValue, type PluginHost, 
 /** The repository root: the program folder the host runs in, from which it resolves the package. */
 export const PROJECT_ROOT = path.resolve(__dirname, "../../..");
 
-export const CONNECTION_TYPE = "pulumi-nodejs:dynamic/immuta:LakebaseConnection";
-export const MAPPING_TYPE = "pulumi-nodejs:dynamic/immuta:ExternalUserMapping";
+export { LAKEBASE_CONNECTION_TYPE as CONNECTION_TYPE, EXTERNAL_USER_MAPPING_TYPE as MAPPING_TYPE } from "../../sdk";
 
 /** A real dynamic-provider host configured, like the engine does, with the emulator as Immuta. */
 export async function hostFor(em: Emulator, config: Record<string, string | ConfigValue> = {}): Promise<PluginHost> {

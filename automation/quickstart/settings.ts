@@ -1,6 +1,9 @@
 // The quickstart's stack config, read and checked before any resource is declared.
 import * as pulumi from "@pulumi/pulumi";
 
+/** The project name, as Pulumi.yaml has it: it namespaces the program's config keys. */
+export const QUICKSTART_PROJECT = "immuta-lakebase-quickstart";
+
 /**
  * Defaults for the optional settings. The users are seeded in the local emulator (`npm run emulator`),
  * so the demo only has to supply the emulator's URLs and credentials.

@@ -2,7 +2,7 @@
 // differ between the state before and after the refresh, with the changed properties.
 import { isDeepStrictEqual } from "node:util";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { redact } from "../gitops/summary";
+import { redact } from "../../provider/errors";
 
 export interface PropertyDrift {
   readonly name: string;

@@ -1,6 +1,7 @@
 // Changes made in Immuta behind Pulumi's back (what an admin would do in Immuta's UI), and the reads
 // that check what Immuta holds. Written against Immuta's REST API directly, not the provider's
 // client, so it does not share the provider's assumptions.
+import { setTimeout as delay } from "node:timers/promises";
 import axios, { type AxiosInstance, type Method } from "axios";
 import { z } from "zod";
 
@@ -9,11 +10,23 @@ const tokenResponse = z.object({ token: z.string().min(1) });
 const connectionResponse = z.object({
   connectionKey: z.string(),
   connection: z.looseObject({ hostname: z.string(), port: z.number() }),
+  /** Present when the change started a crawl. */
+  bulkId: z.string().optional(),
 });
+
+const jobsResponse = z.array(z.looseObject({ state: z.string() }));
+
+// Immuta's documented job states that no longer change.
+const FINISHED_JOB_STATES: ReadonlySet<string> = new Set(["completed", "failed", "cancelled", "expired"]);
+const JOB_POLL_MS = 100;
+const JOB_WAIT_MS = 60_000;
 
 const userResponse = z.object({
   profile: z.looseObject({ externalUserIds: z.record(z.string(), z.string().nullable()).nullable().optional() }),
 });
+
+/** A user's profile as Immuta returns it: names, preferences, the External User Mapping under externalUserIds. */
+export type Profile = z.infer<typeof userResponse>["profile"];
 
 const errorResponse = z.object({ message: z.string() });
 
@@ -47,10 +60,19 @@ export class ImmutaConsole {
     return (await this.call("GET", connectionPath(connectionKey), connectionResponse)).connection.hostname;
   }
 
-  /** Edits the connection's hostname, keeping every other setting (and the stored client secret). */
+  /**
+   * Edits the connection's hostname, keeping every other setting (and the stored client secret), and
+   * waits for the crawl that the edit starts, as the UI's spinner does.
+   */
   async setConnectionHostname(connectionKey: string, hostname: string): Promise<void> {
-    const current = await this.call("GET", connectionPath(connectionKey), connectionResponse);
-    await this.call("PUT", connectionPath(connectionKey), connectionResponse, { connection: { ...current.connection, hostname } });
+    const { bulkId: _bulkId, ...current } = await this.call("GET", connectionPath(connectionKey), connectionResponse);
+    const { bulkId } = await this.call("PUT", connectionPath(connectionKey), connectionResponse, { connection: { ...current.connection, hostname } });
+    if (bulkId !== undefined) await this.waitForJobs(bulkId);
+  }
+
+
+  async profile(user: UserRef): Promise<Profile> {
+    return (await this.call("GET", userPath(user), userResponse)).profile;
   }
 
   async postgresUsername(user: UserRef): Promise<PostgresUsername> {
@@ -65,6 +87,14 @@ export class ImmutaConsole {
     const { [POSTGRES_KEY]: _previous, ...others } = profile.externalUserIds ?? {};
     const externalUserIds = username === undefined ? others : { ...others, [POSTGRES_KEY]: username };
     await this.call("PUT", `${userPath(user)}/profile`, z.unknown(), { ...profile, externalUserIds });
+  }
+
+  private async waitForJobs(bulkId: string): Promise<void> {
+    const deadline = Date.now() + JOB_WAIT_MS;
+    while (!(await this.call("GET", `/jobs?bulkId=${encodeURIComponent(bulkId)}`, jobsResponse)).every((job) => FINISHED_JOB_STATES.has(job.state))) {
+      if (Date.now() > deadline) throw new Error(`the jobs of crawl ${bulkId} did not finish within ${JOB_WAIT_MS / 1000} s`);
+      await delay(JOB_POLL_MS);
+    }
   }
 
   private async call<T>(method: Method, path: string, shape: z.ZodType<T>, body?: unknown): Promise<T> {
