@@ -40,7 +40,7 @@ export async function buildFromGoProxy(root: string, log: Log, env: NodeJS.Proce
   if (version === undefined) return { ok: false, reason: "no usable `go` on PATH" };
   log(
     `building the Pulumi CLI v${PULUMI_CLI_VERSION} from the Go module proxy with ${version}, into ${root}. ` +
-      "A first build downloads about 1.5 GB of modules and compiles for about 5 minutes on 2 cores (up to 35 on slower machines); " +
+      "A first build downloads about 1.8 GB of modules and takes about 5 minutes on 2 cores; " +
       "later runs reuse Go's caches.",
   );
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "pulumi-cli-build-"));

@@ -143,7 +143,7 @@ async function pulumiCli(narrator: Narrator): Promise<PulumiCli> {
     "the Pulumi CLI",
     `The demo drives the real Pulumi engine: the CLI v${PULUMI_CLI_VERSION}, through the Automation API. It takes a \`pulumi\` on PATH, else the one provisioned ` +
       "earlier in ~/.cache/pulumi-immuta-lakebase, else the official release, else it builds the CLI from the Go module proxy: " +
-      "a first build takes about 5 minutes on 2 cores (up to 35 on slower machines), later runs start at once.",
+      "a first build takes about 5 minutes on 2 cores, later runs start at once.",
   );
   const cli = await provisionPulumiCli({ log: (line) => narrator.say(line) });
   narrator.say(`Using the ${describeCli(cli)}.`);
