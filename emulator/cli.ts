@@ -1,4 +1,11 @@
+import { parseArgs } from "node:util";
 import { startEmulator, type Emulator, type EmulatorInfo } from "./index";
+
+const USAGE = `Usage: npm run emulator [-- --documented-connection-api]
+
+  --documented-connection-api   GET and PUT /data/connection/{key} refuse Lakebase connections (404),
+                                as Immuta documents them (for Snowflake, Unity Catalog and Lake Formation only)
+`;
 
 /**
  * `npm run emulator`: starts the emulator, prints one JSON line with its URLs and seeded
@@ -6,9 +13,21 @@ import { startEmulator, type Emulator, type EmulatorInfo } from "./index";
  * Environment: EMULATOR_PORT, EMULATOR_POSTGRES_URL, EMULATOR_DATA_DIR, EMULATOR_SEED_FILE.
  */
 function main(): void {
+  let flags: { "documented-connection-api"?: boolean; help?: boolean };
+  try {
+    flags = parseArgs({ options: { "documented-connection-api": { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(64);
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const started = (async () =>
     startEmulator({
       port: portFromEnvironment(),
+      connectionApi: flags["documented-connection-api"] ? "documented" : "full",
       // EMULATOR_POSTGRES_URL is read by startEmulator itself.
       dataDir: nonEmpty(process.env.EMULATOR_DATA_DIR),
       seedFile: nonEmpty(process.env.EMULATOR_SEED_FILE),

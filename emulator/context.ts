@@ -4,6 +4,14 @@ import type { RequestLog } from "./http/requestLog";
 import type { Crawler } from "./immuta/crawler";
 import type { Seeds } from "./seeds";
 
+/**
+ * `full`: GET and PUT /data/connection/{key} serve Lakebase connections too, as this package's richer
+ * drift detection would like. `documented`: as Immuta documents them, "only available to connections
+ * from the following technologies: Snowflake, Databricks Unity Catalog, AWS Lake Formation", so for a
+ * Lakebase connection they answer 404 (/data/object still serves it).
+ */
+export type ConnectionApi = "full" | "documented";
+
 /** What the routes of a running emulator share. */
 export interface EmulatorContext {
   state: pg.Pool;
@@ -12,6 +20,8 @@ export interface EmulatorContext {
   faults: FaultInjector;
   requestLog: RequestLog;
   tokenTtlSeconds: number;
+  /** How GET/PUT /data/connection/{key} answer for a Lakebase connection (see EmulatorOptions.connectionApi). */
+  connectionApi: ConnectionApi;
   /** Back to the seeds (see POST /__emulator/reset). */
   reset(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { z } from "zod";
-import type { EmulatorContext } from "./context";
+import type { ConnectionApi, EmulatorContext } from "./context";
 import { FaultInjector } from "./http/faults";
 import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
@@ -18,6 +18,7 @@ import { ensureStateSchema } from "./state/stateSchema";
 import { describeIssues } from "./validation";
 
 export { defaultSeeds, type Seeds } from "./seeds";
+export type { ConnectionApi } from "./context";
 export type { FaultConfig } from "./http/faults";
 export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
 
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** How long a crawl job stays "active" before it completes (default 300). */
   crawlDelayMs?: number;
+  /** `documented`: GET/PUT /data/connection/{key} refuse Lakebase connections, as Immuta documents (default `full`). */
+  connectionApi?: ConnectionApi;
   /** Emulator diagnostics (default: silent). */
   log?: (line: string) => void;
 }
@@ -71,13 +74,14 @@ const optionsSchema = z.object({
   port: z.int().min(0).max(65535).default(0),
   tokenTtlSeconds: z.number().positive().default(3600),
   crawlDelayMs: z.int().min(0).default(300),
+  connectionApi: z.enum(["full", "documented"]).default("full"),
 });
 
 /** Starts the emulator: PostgreSQL (embedded unless a URL is given), the seeded state and the HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
-  const { port, tokenTtlSeconds, crawlDelayMs } = parsed.data;
+  const { port, tokenTtlSeconds, crawlDelayMs, connectionApi } = parsed.data;
   const log = options.log ?? (() => undefined);
   const seeds = loadSeeds(options.seedFile);
 
@@ -120,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       faults,
       requestLog,
       tokenTtlSeconds,
+      connectionApi,
       reset: async () => {
         await crawler.cancelAll();
         await restoreSeededState(state, effectiveSeeds);

@@ -1,24 +1,29 @@
 /**
- * Registering, reading, updating and deregistering a Lakebase connection in Immuta.
+ * Registering, reading, updating and deregistering a Lakebase connection in Immuta, on an Immuta
+ * that shows a Lakebase connection's settings (GET/PUT /data/connection/{key}) and on one that, as
+ * documented, does not (then /data/object/{key} tells whether it exists and its state).
  */
-import { ConnectionExistsError, CrawlError, ImmutaApiError, ImmutaUnreachableError, redact } from "./errors";
+import { z } from "zod";
+import { crawlAfter, type CrawlResult } from "./crawl";
+import { ConnectionExistsError, ConnectionGoneError, ConnectionSettingsNotServedError, ImmutaApiError, ImmutaUnreachableError } from "./errors";
 import { ifFound, type ImmutaClient } from "./immuta/client";
 import {
+  bulkIdOf,
   connectionView,
-  connectionWriteResponse,
-  crawlJobOutput,
-  crawlResponse,
   deleteObjectResponse,
-  jobsResponse,
+  lookUpConnection,
+  mayMeanSettingsNotServed,
   objectView,
   paths,
   registrationBody,
   updateBody,
   type ConnectionView,
-  type Job,
   type LakebaseConnectionSpec,
+  type ObjectView,
 } from "./immuta/wire";
 import { assertPrivileges } from "./lakebase/preflight";
+
+export type { CrawlResult } from "./crawl";
 
 const PERMISSION = "APPLICATION_ADMIN";
 
@@ -28,35 +33,38 @@ export interface ConnectionDeclaration extends LakebaseConnectionSpec {
   readonly adopt: boolean;
 }
 
-/** The connection as Immuta has it now (never the secret: Immuta does not return it). */
-export interface LiveConnection {
-  readonly connectionKey: string;
-  readonly technology: string;
+/** The settings Immuta stores and, where it shows them, returns (never the secret). */
+export interface ConnectionSettings {
   readonly hostname: string;
   readonly port: number;
   readonly database: string;
   readonly workspaceUrl: string;
   readonly clientId: string;
+}
+
+/** The connection as Immuta has it now. */
+export interface LiveConnection {
+  readonly connectionKey: string;
+  readonly technology: string | null;
   /** active / inactive; null when Immuta has no object for the connection (yet). */
   readonly state: string | null;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
-}
-
-export interface CrawlResult {
-  readonly state: Job["state"];
-  readonly objectCount: number | null;
+  /** Null on an Immuta that does not show a Lakebase connection's settings (see wire.ts lookUpConnection). */
+  readonly settings: ConnectionSettings | null;
 }
 
 export interface ConnectionOptions {
   /** Progress lines for the user (the dynamic-provider host passes stdout through to the CLI). */
   readonly log: (message: string) => void;
+  /** Warnings; `topic` lets the caller say each kind once per deployment. */
+  readonly warn: (topic: string, message: string) => void;
   readonly crawlTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
 
 /** The fields Immuta stores; a difference in any of them is drift, and the adopt check compares them. */
-const REMOTE_FIELDS = ["hostname", "port", "database", "workspaceUrl", "clientId"] as const;
+export const REMOTE_FIELDS = ["hostname", "port", "database", "workspaceUrl", "clientId"] as const;
 
 /** What an update writes to Immuta; a change in any of them also means the principal is checked again. */
 const STORED_FIELDS = [...REMOTE_FIELDS, "clientSecret"] as const;
@@ -69,13 +77,40 @@ export function sameValue(field: string, a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+const SETTINGS_NOT_SERVED =
+  "This Immuta does not show a Lakebase connection's settings: GET /data/connection/{key} is documented for Snowflake, " +
+  "Databricks Unity Catalog and AWS Lake Formation connections only";
+
 /** The live connection, or undefined when Immuta no longer has it. */
-export async function readConnection(client: ImmutaClient, key: string): Promise<LiveConnection | undefined> {
-  const [view, object] = await Promise.all([
-    ifFound(client.request({ operation: `Reading connection "${key}"`, method: "GET", path: paths.connection(key), response: connectionView, permission: PERMISSION })),
+export async function readConnection(client: ImmutaClient, key: string, opts: Pick<ConnectionOptions, "warn">): Promise<LiveConnection | undefined> {
+  const [settings, object] = await Promise.all([
+    readSettings(client, key),
     ifFound(client.request({ operation: `Reading the object of connection "${key}"`, method: "GET", path: paths.object([key]), response: objectView, permission: PERMISSION })),
   ]);
-  return view && live(view, object?.state ?? null);
+  const lookup = lookUpConnection(settings, object);
+  switch (lookup.kind) {
+    case "gone":
+      return undefined;
+    case "found":
+      return live(lookup.view, lookup.object);
+    case "settings-not-served":
+      opts.warn(
+        "settings-not-served",
+        `${SETTINGS_NOT_SERVED} (it answered HTTP ${lookup.status} for "${key}", whose object exists). So refresh cannot see changes made in Immuta ` +
+          "to a connection's hostname, port, database, workspaceUrl or clientId, and reports only whether it exists and its state.",
+      );
+      return { connectionKey: key, technology: lookup.object.technology ?? null, state: lookup.object.state ?? null, createdAt: null, updatedAt: null, settings: null };
+  }
+}
+
+async function readSettings(client: ImmutaClient, key: string): Promise<{ view: ConnectionView } | { refusedWith: number }> {
+  try {
+    const view = await client.request({ operation: `Reading connection "${key}"`, method: "GET", path: paths.connection(key), response: connectionView, permission: PERMISSION });
+    return { view };
+  } catch (error) {
+    if (error instanceof ImmutaApiError && mayMeanSettingsNotServed(error.status)) return { refusedWith: error.status };
+    throw error;
+  }
 }
 
 export interface Registration {
@@ -85,48 +120,93 @@ export interface Registration {
 }
 
 /**
+ * Thrown by create when Immuta holds, or may hold, the connection although a step failed: the caller
+ * records the resource (id = key) rather than orphan it. `confirmed` is false when the registration's
+ * answer never came back and it could not be told whether it happened; the next update finds out.
+ */
+export class RegistrationIncomplete extends Error {
+  constructor(
+    readonly connectionKey: string,
+    readonly confirmed: boolean,
+    readonly failure: Error,
+  ) {
+    super(failure.message, { cause: failure });
+    this.name = "RegistrationIncomplete";
+  }
+}
+
+/**
  * Registers the connection and waits for a crawl. A key that is already taken is adopted only when
  * it matches the declaration and either `adopt` is set or our own request may have registered it
  * (an attempt reached Immuta but its answer was lost, and the retry found the key taken).
- *
- * Throws AfterRegistration when Immuta holds the connection but a later step failed, so that the
- * caller can record it rather than orphan it.
  */
 export async function registerConnection(client: ImmutaClient, decl: ConnectionDeclaration, opts: ConnectionOptions): Promise<Registration> {
   if (decl.preflight) await assertPrivileges(decl, decl, opts.requestTimeoutMs);
-  let bulkId: string | null | undefined;
+  let bulkId: string | undefined;
   let adopted = false;
   try {
-    const created = await client.request({
+    const answer = await client.request({
       operation: `Registering connection "${decl.connectionKey}"`,
       method: "POST",
       path: paths.connections(),
       body: registrationBody(decl),
-      response: connectionWriteResponse,
+      // Any 2xx means Immuta took it: the body is read leniently and never fails the create.
+      response: z.unknown(),
       permission: PERMISSION,
       secrets: [decl.clientSecret],
     });
-    bulkId = created.bulkId;
+    bulkId = bulkIdOf(answer);
     opts.log(`Registered connection "${decl.connectionKey}"; Immuta is crawling its objects.`);
+    if (!connectionView.safeParse(answer).success) {
+      opts.warn(
+        "unexpected-registration-answer",
+        `Immuta accepted the registration of connection "${decl.connectionKey}" but did not answer with the connection, as provider/immuta/wire.ts assumes; ` +
+          `the connection is recorded and read back${bulkId === undefined ? ", and a crawl is started for it" : ""}. If this persists, please report it with the Immuta version.`,
+      );
+    }
   } catch (error) {
     const taken = error instanceof ImmutaApiError && error.status === 409;
-    const answerLost = error instanceof ImmutaUnreachableError && error.mayHaveTakenEffect;
-    if (!taken && !answerLost) throw error;
-    bulkId = await adoptExisting(client, decl, error.mayHaveTakenEffect, opts, error);
+    const ambiguous = (error instanceof ImmutaUnreachableError || error instanceof ImmutaApiError) && error.mayHaveTakenEffect;
+    if (!taken && !ambiguous) throw error;
+    ({ bulkId } = await adoptExisting(client, decl, ambiguous, opts, error));
     adopted = true;
   }
-  return afterRegistration(decl.connectionKey, async () => {
-    const crawl = await crawlAfter(client, decl, bulkId, opts);
-    const connection = await readConnection(client, decl.connectionKey);
-    if (!connection) throw new Error(`connection "${decl.connectionKey}" disappeared right after it was registered`);
-    return { connection, crawl, adopted };
-  });
+  return finishRegistration(client, decl, bulkId, adopted, opts);
 }
 
-async function adoptExisting(client: ImmutaClient, decl: ConnectionDeclaration, ownAttempt: boolean, opts: ConnectionOptions, failure: Error): Promise<string | null | undefined> {
-  const existing = await readConnection(client, decl.connectionKey);
+/**
+ * After a create whose registration was not confirmed: adopts the connection if our own attempt made
+ * it, registers it if it is not there.
+ */
+export async function confirmRegistration(client: ImmutaClient, decl: ConnectionDeclaration, opts: ConnectionOptions): Promise<Registration> {
+  const existing = await readConnection(client, decl.connectionKey, opts);
+  if (!existing) return registerConnection(client, decl, opts);
+  const { bulkId } = await adopt(client, decl, existing, opts);
+  return finishRegistration(client, decl, bulkId, true, opts);
+}
+
+async function finishRegistration(client: ImmutaClient, decl: ConnectionDeclaration, bulkId: string | undefined, adopted: boolean, opts: ConnectionOptions): Promise<Registration> {
+  try {
+    const crawl = await crawlAfter(client, decl.connectionKey, bulkId, { ...opts, secrets: [decl.clientSecret] });
+    const connection = await readConnection(client, decl.connectionKey, opts);
+    if (!connection) throw new Error(`connection "${decl.connectionKey}" disappeared right after it was registered`);
+    return { connection, crawl, adopted };
+  } catch (error) {
+    throw new RegistrationIncomplete(decl.connectionKey, true, error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+async function adoptExisting(client: ImmutaClient, decl: ConnectionDeclaration, ownAttempt: boolean, opts: ConnectionOptions, failure: ImmutaApiError | ImmutaUnreachableError): Promise<{ bulkId: string | undefined }> {
+  let existing: LiveConnection | undefined;
+  try {
+    existing = await readConnection(client, decl.connectionKey, opts);
+  } catch (readFailure) {
+    if (ownAttempt) throw unconfirmed(decl.connectionKey, failure);
+    throw readFailure;
+  }
   if (!existing) {
-    if (failure instanceof ImmutaUnreachableError) throw failure;
+    // A gateway may still pass the request on, or Immuta finish it later: not there yet is no proof.
+    if (ownAttempt) throw unconfirmed(decl.connectionKey, failure);
     throw new ConnectionExistsError(`Immuta reports connection "${decl.connectionKey}" as existing but it cannot be read. Check the API key's permissions (${PERMISSION}).`);
   }
   if (!decl.adopt && !ownAttempt) {
@@ -135,23 +215,50 @@ async function adoptExisting(client: ImmutaClient, decl: ConnectionDeclaration, 
         "(it is adopted only if its hostname, port, database, workspaceUrl and clientId match); otherwise choose another displayName.",
     );
   }
-  const mismatches = REMOTE_FIELDS.filter((field) => !sameValue(field, existing[field], decl[field]));
+  return adopt(client, decl, existing, opts);
+}
+
+function unconfirmed(key: string, failure: Error): RegistrationIncomplete {
+  return new RegistrationIncomplete(
+    key,
+    false,
+    new Error(
+      `${failure.message} The registration of connection "${key}" may have happened although Immuta's answer was lost, so Pulumi records the ` +
+        "connection as unconfirmed: the next pulumi up finds out (and takes over its own registration, or registers it), and pulumi refresh drops it if it never happened.",
+      { cause: failure },
+    ),
+  );
+}
+
+/** Takes over a connection that matches the declaration, applying the declared secret where Immuta lets it. */
+async function adopt(client: ImmutaClient, decl: ConnectionDeclaration, existing: LiveConnection, opts: ConnectionOptions): Promise<{ bulkId: string | undefined }> {
+  if (existing.settings === null) {
+    opts.warn(
+      `adopt-unverified:${decl.connectionKey}`,
+      `Adopting the existing connection "${decl.connectionKey}" by its key alone: ${SETTINGS_NOT_SERVED}, so its hostname, port, database, ` +
+        "workspaceUrl and clientId could not be compared with the declaration, and the declared client secret could not be applied (Immuta keeps the one it has).",
+    );
+    return { bulkId: undefined };
+  }
+  const settings = existing.settings;
+  const mismatches = REMOTE_FIELDS.filter((field) => !sameValue(field, settings[field], decl[field]));
   if (mismatches.length > 0) {
-    const details = mismatches.map((field) => `${field}: Immuta has ${JSON.stringify(existing[field])}, declared ${JSON.stringify(decl[field])}`).join("; ");
+    const details = mismatches.map((field) => `${field}: Immuta has ${JSON.stringify(settings[field])}, declared ${JSON.stringify(decl[field])}`).join("; ");
     throw new ConnectionExistsError(
       `A connection with the key "${decl.connectionKey}" already exists in Immuta but does not match the declaration (${details}). ` +
         "Declare the values Immuta has to adopt it, or choose another displayName.",
     );
   }
   opts.log(`Adopting the existing connection "${decl.connectionKey}" and applying the declared client secret.`);
-  return (await putConnection(client, decl)).bulkId;
+  return { bulkId: bulkIdOf(await putConnection(client, decl)) };
 }
 
 /**
  * Updates the connection in place. `previous` is what the provider last recorded (refreshed from
  * Immuta when a refresh ran), so that only a real difference is written and checked again. A
  * connection whose last crawl did not complete (say, a create that timed out waiting) is crawled
- * again, so that running `up` again finishes what the failed step left.
+ * again, so that running `up` again finishes what the failed step left. Nothing is written when
+ * the connection is gone or this Immuta does not take a Lakebase connection's settings.
  */
 export async function updateConnection(
   client: ImmutaClient,
@@ -159,26 +266,32 @@ export async function updateConnection(
   previous: LakebaseConnectionSpec & { readonly crawlCompleted: boolean },
   opts: ConnectionOptions,
 ): Promise<{ connection: LiveConnection; crawl: CrawlResult | undefined }> {
+  const key = decl.connectionKey;
+  const crawlOptions = { ...opts, secrets: [decl.clientSecret] };
+  const changed = STORED_FIELDS.filter((field) => !sameValue(field, previous[field], decl[field]));
   let crawl: CrawlResult | undefined;
-  if (STORED_FIELDS.some((field) => !sameValue(field, previous[field], decl[field]))) {
+  if (changed.length > 0) {
+    const current = await readConnection(client, key, opts);
+    if (!current) throw new ConnectionGoneError(key);
+    if (current.settings === null) throw new ConnectionSettingsNotServedError(key, changed);
     if (decl.preflight) await assertPrivileges(decl, decl, opts.requestTimeoutMs);
-    const written = await putConnection(client, decl);
-    if (written.bulkId || !previous.crawlCompleted) crawl = await crawlAfter(client, decl, written.bulkId, opts);
+    const bulkId = bulkIdOf(await putConnection(client, decl));
+    if (bulkId || !previous.crawlCompleted) crawl = await crawlAfter(client, key, bulkId, crawlOptions);
   } else if (!previous.crawlCompleted) {
-    crawl = await crawlAfter(client, decl, undefined, opts);
+    crawl = await crawlAfter(client, key, undefined, crawlOptions);
   }
-  const connection = await readConnection(client, decl.connectionKey);
-  if (!connection) throw new Error(`connection "${decl.connectionKey}" disappeared while it was being updated`);
+  const connection = await readConnection(client, key, opts);
+  if (!connection) throw new ConnectionGoneError(key);
   return { connection, crawl };
 }
 
-function putConnection(client: ImmutaClient, decl: ConnectionDeclaration) {
+function putConnection(client: ImmutaClient, decl: ConnectionDeclaration): Promise<unknown> {
   return client.request({
     operation: `Updating connection "${decl.connectionKey}"`,
     method: "PUT",
     path: paths.connection(decl.connectionKey),
     body: updateBody(decl),
-    response: connectionWriteResponse,
+    response: z.unknown(),
     permission: PERMISSION,
     secrets: [decl.clientSecret],
   });
@@ -189,81 +302,23 @@ export async function deregisterConnection(client: ImmutaClient, key: string, op
   const deleted = await ifFound(
     client.request({ operation: `Deregistering connection "${key}"`, method: "DELETE", path: paths.object([key]), response: deleteObjectResponse, permission: PERMISSION }),
   );
-  opts.log(deleted ? `Deregistered connection "${key}" and ${deleted.childCount} object(s) under it.` : `Connection "${key}" was already gone.`);
+  if (!deleted) opts.log(`Connection "${key}" was already gone.`);
+  else opts.log(`Deregistered connection "${key}"${deleted.childCount === null ? "" : ` and ${deleted.childCount} object(s) under it`}.`);
 }
 
-/** Waits for the crawl a write started, or starts one when the write did not. */
-async function crawlAfter(client: ImmutaClient, decl: ConnectionDeclaration, bulkId: string | null | undefined, opts: ConnectionOptions): Promise<CrawlResult> {
-  const key = decl.connectionKey;
-  const started =
-    bulkId ??
-    (await client.request({ operation: `Starting a crawl of connection "${key}"`, method: "POST", path: paths.crawl([key]), response: crawlResponse, permission: PERMISSION })).bulkId;
-  return waitForCrawl(client, decl, started, opts);
-}
-
-/** Polls the crawl's jobs until they end, with growing pauses, until opts.crawlTimeoutMs. */
-async function waitForCrawl(client: ImmutaClient, decl: ConnectionDeclaration, bulkId: string, opts: ConnectionOptions): Promise<CrawlResult> {
-  const key = decl.connectionKey;
-  const deadline = Date.now() + opts.crawlTimeoutMs;
-  let pause = 250;
-  let reported = "";
-  for (;;) {
-    const jobs = await client.request({ operation: `Checking the crawl of connection "${key}"`, method: "GET", path: paths.jobs(), query: { bulkId }, response: jobsResponse, permission: PERMISSION });
-    const failed = jobs.find((job) => job.state === "failed" || job.state === "cancelled" || job.state === "expired");
-    if (failed) {
-      const output = crawlJobOutput.safeParse(failed.output);
-      const why = output.success && output.data.error ? `: ${redact(output.data.error, [decl.clientSecret])}` : "";
-      throw new CrawlError(`The crawl of connection "${key}" ${failed.state}${why}. Fix the cause and run pulumi up again: the connection is kept and crawled again.`);
-    }
-    if (jobs.length > 0 && jobs.every((job) => job.state === "completed")) {
-      const counts = jobs.map((job) => crawlJobOutput.safeParse(job.output)).flatMap((o) => (o.success && o.data.objectCount !== undefined ? [o.data.objectCount] : []));
-      const objectCount = counts.length > 0 ? counts.reduce((a, b) => a + b, 0) : null;
-      opts.log(`The crawl of connection "${key}" completed${objectCount === null ? "" : `: ${objectCount} object(s)`}.`);
-      return { state: "completed", objectCount };
-    }
-    const progress = jobs.map((job) => job.state).join(", ") || "not started";
-    if (progress !== reported) opts.log(`Waiting for the crawl of connection "${key}" (${progress}).`);
-    reported = progress;
-    if (Date.now() + pause > deadline) {
-      throw new CrawlError(
-        `The crawl of connection "${key}" did not finish within ${Math.round(opts.crawlTimeoutMs / 1000)} s (jobs: ${progress}). ` +
-          "The connection is registered and kept; raise immuta:crawlTimeoutMs, then run pulumi up again to wait for a new crawl.",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 2, 5_000);
-  }
-}
-
-/** Marks errors thrown after the connection exists, so that the resource records it instead of orphaning it. */
-export class AfterRegistration extends Error {
-  constructor(
-    readonly connectionKey: string,
-    readonly failure: Error,
-  ) {
-    super(failure.message, { cause: failure });
-  }
-}
-
-async function afterRegistration<T>(key: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    throw new AfterRegistration(key, error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
-function live(view: ConnectionView, state: string | null): LiveConnection {
+function live(view: ConnectionView, object: ObjectView | undefined): LiveConnection {
   return {
     connectionKey: view.connectionKey,
     technology: view.connection.technology,
-    hostname: view.connection.hostname.toLowerCase(),
-    port: view.connection.port,
-    database: view.connection.database,
-    workspaceUrl: view.connection.workspaceUrl.replace(/\/+$/, "").toLowerCase(),
-    clientId: view.connection.oAuthClientConfig.clientId,
-    state,
+    state: object?.state ?? null,
     createdAt: view.createdAt ?? null,
     updatedAt: view.updatedAt ?? null,
+    settings: {
+      hostname: view.connection.hostname.toLowerCase(),
+      port: view.connection.port,
+      database: view.connection.database,
+      workspaceUrl: view.connection.workspaceUrl.replace(/\/+$/, "").toLowerCase(),
+      clientId: view.connection.oAuthClientConfig.clientId.toLowerCase(),
+    },
   };
 }

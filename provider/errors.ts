@@ -114,6 +114,38 @@ export class ConnectionExistsError extends LakebaseProviderError {
   readonly code = "CONNECTION_EXISTS";
 }
 
+/** The connection an update or a refresh expected is not in Immuta any more. */
+export class ConnectionGoneError extends LakebaseProviderError {
+  readonly code = "CONNECTION_GONE";
+
+  constructor(readonly connectionKey: string) {
+    super(`Connection "${connectionKey}" no longer exists in Immuta. Run pulumi refresh to drop it from the state, then pulumi up to register it again.`);
+  }
+}
+
+/**
+ * An update of settings that this Immuta does not take through its API for a Lakebase connection
+ * (GET/PUT /data/connection/{key} are documented for three other technologies only). Raised before
+ * anything is changed.
+ */
+export class ConnectionSettingsNotServedError extends LakebaseProviderError {
+  readonly code = "CONNECTION_SETTINGS_NOT_SERVED";
+
+  constructor(
+    readonly connectionKey: string,
+    readonly fields: readonly string[],
+  ) {
+    const named = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(", ")} and ${fields[fields.length - 1]}`;
+    super(
+      `Cannot change ${named} of connection "${connectionKey}": this Immuta does not take a Lakebase connection's settings through its API ` +
+        "(GET and PUT /data/connection/{key} are documented for Snowflake, Databricks Unity Catalog and AWS Lake Formation connections only), so nothing was changed. " +
+        `Either change ${fields.length === 1 ? "it" : "them"} in Immuta's UI (Data → Connections → ${connectionKey} → Edit) and let Pulumi record the new ` +
+        "values: remove the resource from the state (pulumi state delete <its URN>) and run pulumi up with adopt: true set on it; " +
+        "or give the connection a new displayName, which registers a new connection and deregisters this one, removing its data sources from Immuta.",
+    );
+  }
+}
+
 /** The Immuta user (or its IAM) does not exist. */
 export class UserNotFoundError extends LakebaseProviderError {
   readonly code = "USER_NOT_FOUND";

@@ -44,6 +44,11 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
   /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
   declare readonly objectCount: pulumi.Output<number | null>;
   declare readonly crawlState: pulumi.Output<string | null>;
+  /**
+   * False only after a create whose registration Immuta may or may not have carried out (its answers
+   * were lost); the next `pulumi up` finds out and finishes it, and `pulumi refresh` drops it if it never happened.
+   */
+  declare readonly registrationConfirmed: pulumi.Output<boolean>;
 
   constructor(name: string, args: LakebaseConnectionArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -66,6 +71,7 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
         updatedAt: undefined,
         objectCount: undefined,
         crawlState: undefined,
+        registrationConfirmed: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret"] },
       RESOURCE_MODULE,

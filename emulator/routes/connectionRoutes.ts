@@ -35,6 +35,8 @@ function connectionSchema(purpose: "register" | "update") {
     authenticationType: z.literal(AUTHENTICATION_TYPE, { error: `must be ${AUTHENTICATION_TYPE}` }),
     workspaceUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
     oAuthClientConfig: z.strictObject({
+      // Unity Catalog's documented OAuth M2M body carries it; a certificate is not a Lakebase option.
+      useCertificate: z.literal(false, { error: "must be false" }).optional(),
       clientId: z.string().min(1),
       clientSecret: purpose === "register" ? secret : secret.optional(),
       scope: z.literal("all-apis", { error: "must be all-apis" }).default("all-apis"),
@@ -56,7 +58,7 @@ const updateBody = z.strictObject({
 /** A change to any of these means Immuta must log in again and re-crawl. */
 const CREDENTIAL_FIELDS = ["hostname", "port", "database", "workspaceUrl", "clientId", "clientSecret"] as const;
 
-export function connectionRoutes({ state, crawler }: EmulatorContext): FastifyPluginAsync {
+export function connectionRoutes({ state, crawler, connectionApi }: EmulatorContext): FastifyPluginAsync {
   return async (app) => {
     app.post("/data/connection", async (request) => {
       const caller = requirePermission(request, "APPLICATION_ADMIN");
@@ -83,12 +85,14 @@ export function connectionRoutes({ state, crawler }: EmulatorContext): FastifyPl
 
     app.get<{ Params: { key: string } }>("/data/connection/:key", async (request) => {
       requirePermission(request, "APPLICATION_ADMIN");
+      refuseLakebaseWhenDocumented(request.params.key);
       return connectionView(await requireConnection(request.params.key));
     });
 
     app.put<{ Params: { key: string } }>("/data/connection/:key", async (request) => {
       const caller = requirePermission(request, "APPLICATION_ADMIN");
       const { key } = request.params;
+      refuseLakebaseWhenDocumented(key);
       const body = parseOrReject(updateBody, request.body);
       if (body.connectionKey !== undefined && body.connectionKey !== key) {
         throw new HttpError(400, `connectionKey: the body's '${body.connectionKey}' differs from the path's '${key}'; a connection cannot be renamed`);
@@ -102,6 +106,15 @@ export function connectionRoutes({ state, crawler }: EmulatorContext): FastifyPl
       return credentialsChanged ? { ...connectionView(updated), bulkId: await crawler.start(key) } : connectionView(updated);
     });
   };
+
+  /**
+   * Immuta documents GET and PUT /data/connection/{key} for Snowflake, Unity Catalog and Lake Formation
+   * only. It publishes no answer for other technologies; 404 is the one a client can least tell from
+   * "gone", so that is what the documented mode gives.
+   */
+  function refuseLakebaseWhenDocumented(key: string): void {
+    if (connectionApi === "documented") throw notFound(key);
+  }
 
   async function requireConnection(key: string) {
     const connection = await findConnection(state, key);

@@ -32,7 +32,10 @@ export const authenticateResponse = z.object({ token: z.string().min(1) }).loose
 
 /**
  * ASSUMPTION: the technology name and body of a Lakebase registration. Modelled on the documented
- * Databricks Unity Catalog OAuth M2M body (`authenticationType: "oAuthM2M"`, `oAuthClientConfig`).
+ * Databricks Unity Catalog OAuth M2M body (`authenticationType: "oAuthM2M"`, `oAuthClientConfig`
+ * with `useCertificate: false`, `clientId`, `clientSecret`, `scope: "all-apis"`); the UC body's
+ * `authorityUrl`, `settings`, `options` and `nativeIntegration` are left out, and `workspaceUrl` as a
+ * field of `connection` is a guess of its own (the Lakebase UI asks for a "Workspace URL").
  */
 const LAKEBASE_TECHNOLOGY = "DatabricksLakebase";
 const OAUTH_SCOPE = "all-apis";
@@ -55,7 +58,7 @@ function connectionSettings(spec: LakebaseConnectionSpec) {
     database: spec.database,
     authenticationType: "oAuthM2M",
     workspaceUrl: spec.workspaceUrl,
-    oAuthClientConfig: { clientId: spec.clientId, clientSecret: spec.clientSecret, scope: OAUTH_SCOPE },
+    oAuthClientConfig: { useCertificate: false, clientId: spec.clientId, clientSecret: spec.clientSecret, scope: OAUTH_SCOPE },
   };
 }
 
@@ -89,8 +92,45 @@ export const connectionView = z
   .loose();
 export type ConnectionView = z.infer<typeof connectionView>;
 
-/** ASSUMPTION: registration and update answer with the connection view, plus the crawl's `bulkId` when one started. */
-export const connectionWriteResponse = connectionView.extend({ bulkId: z.string().nullish() });
+/**
+ * Documented: GET and PUT /data/connection/{key} are "only available to connections from the following
+ * technologies: Snowflake, Databricks Unity Catalog, AWS Lake Formation". ASSUMPTION: for a Lakebase
+ * connection such an Immuta answers one of these statuses, which then mean "not shown here" rather
+ * than "gone"; GET /data/object/{key}, documented for every technology, says whether it exists.
+ */
+const SETTINGS_NOT_SERVED_STATUSES: ReadonlySet<number> = new Set([400, 404, 405]);
+
+/** What GET /data/connection/{key} and GET /data/object/{key} together say about a connection. */
+export type ConnectionLookup =
+  | { readonly kind: "gone" }
+  /** Immuta holds it, but does not show its settings (the documented limit above). */
+  | { readonly kind: "settings-not-served"; readonly object: ObjectView; readonly status: number }
+  | { readonly kind: "found"; readonly view: ConnectionView; readonly object: ObjectView | undefined };
+
+/**
+ * The one place that decides "gone" from "not shown here": `settings` holds the view, or the status
+ * GET /data/connection/{key} refused with; `object` is GET /data/object/{key}'s answer (undefined: 404).
+ */
+export function lookUpConnection(settings: { readonly view: ConnectionView } | { readonly refusedWith: number }, object: ObjectView | undefined): ConnectionLookup {
+  if ("view" in settings) return { kind: "found", view: settings.view, object };
+  if (object === undefined || !SETTINGS_NOT_SERVED_STATUSES.has(settings.refusedWith)) return { kind: "gone" };
+  return { kind: "settings-not-served", object, status: settings.refusedWith };
+}
+
+/** Statuses of GET /data/connection/{key} that lookUpConnection weighs instead of failing on. */
+export function mayMeanSettingsNotServed(status: number): boolean {
+  return SETTINGS_NOT_SERVED_STATUSES.has(status);
+}
+
+/**
+ * ASSUMPTION: a registration or an update answers with the connection view, plus the crawl's
+ * `bulkId` when one started. Only the bulk id is taken from it, and only if it is there: any 2xx
+ * means Immuta took the request, whatever its body, and the connection is then read back.
+ */
+export function bulkIdOf(answer: unknown): string | undefined {
+  const parsed = z.object({ bulkId: z.union([z.string().min(1), z.number()]) }).loose().safeParse(answer);
+  return parsed.success ? String(parsed.data.bulkId) : undefined;
+}
 
 /** `GET /data/object/{path}` (documented fields; `childCount` as in the documented DELETE answer). */
 export const objectView = z
@@ -103,25 +143,61 @@ export const objectView = z
   .loose();
 export type ObjectView = z.infer<typeof objectView>;
 
-/** `DELETE /data/object/{path}` → `{objectPath, childCount}` (documented). */
-export const deleteObjectResponse = z.object({ objectPath: z.array(z.string()), childCount: z.number().int() }).loose();
+/**
+ * `DELETE /data/object/{path}`: documented as `{objectPath, childCount}` in the example and as
+ * `{connectionKey, childCount}` in the schema table of the same page; either is taken, and the count
+ * is only reported.
+ */
+export const deleteObjectResponse = z.unknown().transform((answer) => {
+  const parsed = z.object({ childCount: z.number().int() }).loose().safeParse(answer);
+  return { childCount: parsed.success ? parsed.data.childCount : null };
+});
 
 /** `POST /data/crawl/{path}`: ASSUMPTION that it answers the bulk id of the crawl job. */
-export const crawlResponse = z.object({ bulkId: z.string() }).loose();
+export const crawlResponse = z.object({ bulkId: z.union([z.string().min(1), z.number()]).transform(String) }).loose();
 
-/** `GET /jobs?bulkId=` (documented states). ASSUMPTION: the body is an array of jobs; output `{objectCount}` for a crawl. */
+/** Documented job states: active, cancelled, completed, created, expired, failed, retry. */
 const jobStates = ["created", "active", "retry", "completed", "failed", "cancelled", "expired"] as const;
-export const jobsResponse = z.array(
-  z
-    .object({
-      id: z.union([z.string(), z.number()]),
-      state: z.enum(jobStates),
-      output: z.unknown().optional(),
-    })
-    .loose(),
-);
-export type Job = z.infer<typeof jobsResponse>[number];
-export const crawlJobOutput = z.object({ objectCount: z.number().int().optional(), error: z.string().optional() }).loose();
+const job = z
+  .object({
+    id: z.union([z.string(), z.number()]),
+    state: z.enum(jobStates),
+    // Documented as "string: the output of the job, if it exists"; an object is taken as it is.
+    output: z.unknown().optional(),
+  })
+  .loose();
+export type Job = z.infer<typeof job>;
+
+/**
+ * `GET /jobs?bulkId=`: the documentation shows no answer. ASSUMPTION: a list of jobs, either bare or
+ * wrapped in an envelope (`{hits}`, `{jobs}`, `{data}` or `{results}`, as Immuta's paged lists are).
+ */
+export const jobsResponse = z.union([
+  z.array(job),
+  z.object({ hits: z.array(job) }).loose().transform((envelope) => envelope.hits),
+  z.object({ jobs: z.array(job) }).loose().transform((envelope) => envelope.jobs),
+  z.object({ data: z.array(job) }).loose().transform((envelope) => envelope.data),
+  z.object({ results: z.array(job) }).loose().transform((envelope) => envelope.results),
+]);
+
+/**
+ * What a crawl job's output tells: ASSUMPTION that it may carry `objectCount` and, when it failed,
+ * `error`. Documented as a string, so a JSON string is read as JSON and any other text as the error.
+ */
+export function crawlJobOutput(output: unknown): { objectCount?: number; error?: string } {
+  const value = typeof output === "string" ? parseJsonOr(output) : output;
+  if (typeof value === "string") return value.trim() === "" ? {} : { error: value };
+  const parsed = z.object({ objectCount: z.number().int().optional(), error: z.string().optional() }).loose().safeParse(value);
+  return parsed.success ? { objectCount: parsed.data.objectCount, error: parsed.data.error } : {};
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Users and the PostgreSQL row of their External User Mapping

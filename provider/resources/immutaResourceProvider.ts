@@ -8,8 +8,20 @@ import { immutaClientFor, type ImmutaClient } from "../immuta/client";
  */
 export abstract class ImmutaResourceProvider {
   private config: ConfigSource | undefined;
+  /** One host process serves one deployment, so a warning said once here is said once per deployment. */
+  private readonly warned = new Set<string>();
 
-  constructor(protected readonly log: (message: string) => void = progress) {}
+  constructor(
+    protected readonly log: (message: string) => void = progress,
+    private readonly warning: (message: string) => void = warningLine,
+  ) {}
+
+  /** Says `message` unless a warning on `topic` was said already. */
+  protected readonly warn = (topic: string, message: string): void => {
+    if (this.warned.has(topic)) return;
+    this.warned.add(topic);
+    this.warning(message);
+  };
 
   /** Synchronous on purpose: the host caches the provider before configure() settles. */
   configure(req: { config: ConfigSource }): Promise<void> {
@@ -29,4 +41,12 @@ export abstract class ImmutaResourceProvider {
 /** Progress lines reach the user: the host passes its stdout through to the Pulumi CLI. */
 export function progress(message: string): void {
   console.log(`[pulumi-immuta-lakebase] ${message}`);
+}
+
+/**
+ * A dynamic provider has no engine log of its own: the CLI shows the host's stderr among the
+ * diagnostics, so a warning is a line there that says it is one.
+ */
+function warningLine(message: string): void {
+  console.error(`[pulumi-immuta-lakebase] warning: ${message}`);
 }

@@ -3,8 +3,23 @@
  */
 import { isIP } from "node:net";
 import { z } from "zod";
-import { AfterRegistration, deregisterConnection, readConnection, registerConnection, sameValue, updateConnection, type ConnectionDeclaration, type CrawlResult, type LiveConnection } from "../connection";
-import { ImmutaApiError, PartialCreateError } from "../errors";
+import type { ProviderSettings } from "../config";
+import {
+  confirmRegistration,
+  deregisterConnection,
+  readConnection,
+  registerConnection,
+  RegistrationIncomplete,
+  REMOTE_FIELDS,
+  sameValue,
+  updateConnection,
+  type ConnectionDeclaration,
+  type ConnectionOptions,
+  type ConnectionSettings,
+  type CrawlResult,
+  type LiveConnection,
+} from "../connection";
+import { PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
@@ -55,6 +70,11 @@ export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
   /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
   readonly objectCount: number | null;
   readonly crawlState: string | null;
+  /**
+   * False after a create whose registration's answer was lost, so that it is not known whether
+   * Immuta holds the connection; the next update finds out, and a refresh drops it if it is not there.
+   */
+  readonly registrationConfirmed: boolean;
 }
 
 export class LakebaseConnectionProvider extends ImmutaResourceProvider {
@@ -76,54 +96,59 @@ export class LakebaseConnectionProvider extends ImmutaResourceProvider {
     const decl = declaration(args);
     const settings = this.settings();
     try {
-      const registration = await registerConnection(this.client(settings), decl, { ...settings, log: this.log });
-      return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl) };
+      const registration = await registerConnection(this.client(settings), decl, this.connectionOptions(settings));
+      return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl, true) };
     } catch (error) {
-      if (error instanceof AfterRegistration) {
+      if (error instanceof RegistrationIncomplete) {
         // The host records these as the outputs; they need __provider, or refresh and destroy cannot load the provider.
-        throw new PartialCreateError(decl.connectionKey, { ...outputs(args, undefined, undefined), __provider: inputs.__provider }, error.failure);
+        throw new PartialCreateError(decl.connectionKey, { ...outputs(args, undefined, undefined, error.confirmed), __provider: inputs.__provider }, error.failure);
       }
       throw error;
     }
   }
 
   async read(id: string, props: Partial<LakebaseConnectionOutputs>) {
-    const found = await readConnection(this.client(), id);
+    const found = await readConnection(this.client(), id, { warn: this.warn });
     if (!found) return { id: "", props: {} };
-    const prior = (field: "hostname" | "workspaceUrl" | "clientId") => (sameValue(field, props[field], found[field]) ? (props[field] as string) : found[field]);
+    // Drift is what Immuta shows; where it shows no settings, the recorded ones stand (no drift it cannot see).
+    const shown = found.settings;
+    const held = <F extends (typeof REMOTE_FIELDS)[number]>(field: F) =>
+      shown === null || sameValue(field, props[field], shown[field]) ? (props[field] as ConnectionSettings[F]) : shown[field];
     const inputs: LakebaseConnectionInputs = {
       displayName: found.connectionKey,
-      hostname: prior("hostname"),
-      port: found.port,
-      database: found.database,
-      workspaceUrl: prior("workspaceUrl"),
-      clientId: prior("clientId"),
+      hostname: held("hostname"),
+      port: held("port"),
+      database: held("database"),
+      workspaceUrl: held("workspaceUrl"),
+      clientId: held("clientId"),
       clientSecret: props.clientSecret ?? "",
       preflight: props.preflight ?? true,
       adopt: props.adopt ?? false,
     };
     const crawl = { state: props.crawlState ?? null, objectCount: props.objectCount ?? null };
-    return { id: found.connectionKey, props: outputs(inputs, found, crawl), inputs: toStruct(inputs) };
+    return { id: found.connectionKey, props: outputs(inputs, found, crawl, true), inputs: toStruct(inputs) };
   }
 
-  async update(id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>): Promise<{ outs: LakebaseConnectionOutputs }> {
+  async update(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>): Promise<{ outs: LakebaseConnectionOutputs }> {
     const args = declared(news);
     const decl = declaration(args);
     const settings = this.settings();
-    try {
-      const previous = { ...decl, ...pickDefined(olds), crawlCompleted: olds.crawlState === "completed" };
-      const { connection, crawl } = await updateConnection(this.client(settings), decl, previous, { ...settings, log: this.log });
-      return { outs: outputs(args, connection, crawl ?? { state: olds.crawlState ?? null, objectCount: olds.objectCount ?? null }) };
-    } catch (error) {
-      if (error instanceof ImmutaApiError && error.status === 404) {
-        throw new ImmutaApiError(error.operation, 404, error.immutaMessage, error.attempts, `Connection "${id}" no longer exists in Immuta. Run pulumi refresh to drop it from the state, then pulumi up to register it again.`);
-      }
-      throw error;
+    const options = this.connectionOptions(settings);
+    if (olds.registrationConfirmed === false) {
+      const registration = await confirmRegistration(this.client(settings), decl, options);
+      return { outs: outputs(args, registration.connection, registration.crawl, true) };
     }
+    const previous = { ...decl, ...pickDefined(olds), crawlCompleted: olds.crawlState === "completed" };
+    const { connection, crawl } = await updateConnection(this.client(settings), decl, previous, options);
+    return { outs: outputs(args, connection, crawl ?? { state: olds.crawlState ?? null, objectCount: olds.objectCount ?? null }, true) };
   }
 
   async delete(id: string): Promise<void> {
     await deregisterConnection(this.client(), id, { log: this.log });
+  }
+
+  private connectionOptions(settings: ProviderSettings): ConnectionOptions {
+    return { ...settings, log: this.log, warn: this.warn };
   }
 }
 
@@ -135,7 +160,12 @@ function declared(inputs: Record<string, unknown>): LakebaseConnectionInputs {
   return requireComplete("LakebaseConnection", checkShape(argsShape, inputs));
 }
 
-function outputs(inputs: LakebaseConnectionInputs, found: LiveConnection | undefined, crawl: CrawlResult | { state: string | null; objectCount: number | null } | undefined): LakebaseConnectionOutputs {
+function outputs(
+  inputs: LakebaseConnectionInputs,
+  found: LiveConnection | undefined,
+  crawl: CrawlResult | { state: string | null; objectCount: number | null } | undefined,
+  registrationConfirmed: boolean,
+): LakebaseConnectionOutputs {
   return toStruct({
     ...inputs,
     connectionKey: inputs.displayName,
@@ -145,6 +175,7 @@ function outputs(inputs: LakebaseConnectionInputs, found: LiveConnection | undef
     updatedAt: found?.updatedAt ?? null,
     objectCount: crawl?.objectCount ?? null,
     crawlState: crawl?.state ?? null,
+    registrationConfirmed,
   });
 }
 

@@ -55,11 +55,13 @@ function postgresServingPort(port: number): boolean {
   return processes.split("\n").some((line) => /\bpostgres -D /.test(line) && line.includes(` -p ${port} `));
 }
 
-/** What a demo may leave behind: a stack file next to Pulumi.yaml, a temporary folder. */
-function leftovers(): string[] {
+/**
+ * What a demo may leave behind: a stack file next to Pulumi.yaml, anything in the temporary folder it
+ * was given (its own, so that other runs on the machine do not count).
+ */
+function leftovers(tmpdir: string): string[] {
   const stackFiles = fs.readdirSync(PROJECT_DIR).filter((file) => /^Pulumi\..+\.yaml$/.test(file));
-  const tempDirs = fs.readdirSync(os.tmpdir()).filter((file) => file.startsWith("quickstart-demo-"));
-  return [...stackFiles, ...tempDirs];
+  return [...stackFiles, ...fs.readdirSync(tmpdir)];
 }
 
 /** Where the demo said its emulator runs. */
@@ -72,10 +74,22 @@ function emulatorPorts(stdout: string): { immuta: number; postgres: number } {
 describe("npm run demo (e2e)", function () {
   this.timeout(300_000);
 
+  let tmpdir: string;
+
+  beforeEach(() => {
+    tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), "demo-e2e-"));
+    // Open like /tmp itself: as root, the emulator's PostgreSQL runs as the postgres user and keeps its files here.
+    fs.chmodSync(tmpdir, 0o1777);
+  });
+
+  afterEach(() => {
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  });
+
   it("runs the quickstart through the real engine, narrates the drift and its healing, exits 0 and leaves nothing behind", async function () {
     await requirePulumiCli(this);
-    const before = leftovers();
-    const demo = startDemo(process.env);
+    const before = leftovers(tmpdir);
+    const demo = startDemo({ ...process.env, TMPDIR: tmpdir });
     const { code, stdout, stderr } = await demo.done;
 
     assert.equal(code, 0, `${stdout}\n${stderr}`);
@@ -94,7 +108,7 @@ describe("npm run demo (e2e)", function () {
     assert.deepEqual(processesOfGroup(demo.pid), []);
     assert.ok(await refusesConnections(ports.immuta), "the emulated Immuta still answers");
     assert.ok(!postgresServingPort(ports.postgres), "the emulator's PostgreSQL still runs");
-    assert.deepEqual(leftovers().filter((file) => !before.includes(file)), []);
+    assert.deepEqual(leftovers(tmpdir).filter((file) => !before.includes(file)), []);
   });
 
   it("with no CLI and no way to provision one: names each way it tried, exits 2 and starts nothing", async () => {
@@ -129,9 +143,9 @@ describe("npm run demo (e2e)", function () {
       `#!/bin/sh\nif [ "$1" = version ]; then echo v3.200.0; exit 0; fi\ntouch '${calledMarker}'\nexec sleep 300\n`,
       { mode: 0o755 },
     );
-    const before = leftovers();
+    const before = leftovers(tmpdir);
     try {
-      const demo = startDemo({ ...process.env, PATH: `${fakeCli}${path.delimiter}${process.env.PATH ?? ""}` });
+      const demo = startDemo({ ...process.env, TMPDIR: tmpdir, PATH: `${fakeCli}${path.delimiter}${process.env.PATH ?? ""}` });
       while (!fs.existsSync(calledMarker)) {
         const exited = await Promise.race([demo.done, delay(100).then(() => undefined)]);
         assert.equal(exited, undefined, `the demo ended before it reached the Pulumi CLI: ${JSON.stringify(exited)}`);
@@ -146,7 +160,7 @@ describe("npm run demo (e2e)", function () {
       assert.match(stdout, /Interrupted: stopping the emulator/);
       assert.ok(await refusesConnections(ports.immuta), "the emulated Immuta still answers");
       assert.ok(!postgresServingPort(ports.postgres), "the emulator's PostgreSQL still runs");
-      assert.deepEqual(leftovers().filter((file) => !before.includes(file)), []);
+      assert.deepEqual(leftovers(tmpdir).filter((file) => !before.includes(file)), []);
     } finally {
       fs.rmSync(fakeCli, { recursive: true, force: true });
     }

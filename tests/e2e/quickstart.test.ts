@@ -12,7 +12,7 @@ import { heldValues, makeOutsideChange, plannedOutsideChange } from "../../autom
 import { QUICKSTART_DEFAULTS } from "../../automation/quickstart/settings";
 import { createQuickstartStack, PROJECT_DIR, type ProgramKind, type QuickstartStack } from "../../automation/quickstart/stack";
 import { summarisePlan, type PlanAction } from "../../automation/summary/plan";
-import type { Emulator } from "../../emulator";
+import { startEmulator, type Emulator } from "../../emulator";
 import { EXTERNAL_USER_MAPPING_TYPE, LAKEBASE_CONNECTION_TYPE } from "../../sdk";
 import { requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
 import { requirePulumiCli } from "../support/pulumiCli";
@@ -337,6 +337,38 @@ describe("the quickstart through the real Pulumi engine (e2e)", function () {
         "a user is not unset",
       );
       assert.deepEqual(after.map(withoutPostgres), profilesBefore.map(withoutPostgres));
+    });
+  });
+
+  describe("on an Immuta without GET/PUT /data/connection/{key} for Lakebase, as documented", () => {
+    let documented: Emulator;
+    let quickstart: QuickstartStack;
+    let up: EngineEvent[];
+    let refreshOutput: string;
+    let refresh: EngineEvent[];
+    let destroy: EngineEvent[];
+
+    before(async () => {
+      documented = await startEmulator({ connectionApi: "documented" });
+      quickstart = await createQuickstartStack({ emulator: documented, cli, prefix: "quickstart-e2e", program: "inline" });
+      stacks.push(quickstart);
+      up = (await recorded((onEvent) => quickstart.stack.up({ onEvent }))).events;
+      const refreshed = await recorded((onEvent) => quickstart.stack.refresh({ onEvent, color: "never" }));
+      refresh = refreshed.events;
+      refreshOutput = refreshed.result.stdout;
+      destroy = (await recorded((onEvent) => quickstart.stack.destroy({ onEvent }))).events;
+    });
+
+    after(async () => {
+      await documented?.stop();
+    });
+
+    it("registers, refreshes without drift it cannot see while saying so once, and destroys", () => {
+      assert.deepEqual(changedResources(up), allOf("create"));
+      assert.deepEqual(refreshedInputs(refresh), {});
+      const warnings = refresh.filter((event) => event.diagnosticEvent?.message.includes("warning: This Immuta does not show a Lakebase connection's settings"));
+      assert.equal(warnings.length, 1, refreshOutput);
+      assert.deepEqual(changedResources(destroy), allOf("delete"));
     });
   });
 

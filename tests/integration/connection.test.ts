@@ -19,7 +19,8 @@ describe("connection logic against the emulator", function () {
   let em: Emulator;
   let client: ImmutaClient;
   const progress = collectingLog();
-  const options = () => ({ ...settingsFor(em), log: progress.log });
+  const warnings = collectingLog();
+  const options = () => ({ ...settingsFor(em), log: progress.log, warn: (_topic: string, message: string) => warnings.log(message) });
 
   before(async () => {
     em = await sharedEmulator();
@@ -37,10 +38,18 @@ describe("connection logic against the emulator", function () {
     assert.ok((registration.crawl.objectCount ?? 0) >= 8, `objectCount ${registration.crawl.objectCount}`);
     assert.deepEqual(
       { ...registration.connection, createdAt: undefined, updatedAt: undefined },
-      { connectionKey: "lakebase_it", technology: "DatabricksLakebase", hostname: em.lakebase.hostname, port: em.lakebase.port, database: em.lakebase.database, workspaceUrl: em.workspaceUrl, clientId: em.clientId, state: "active", createdAt: undefined, updatedAt: undefined },
+      {
+        connectionKey: "lakebase_it",
+        technology: "DatabricksLakebase",
+        state: "active",
+        createdAt: undefined,
+        updatedAt: undefined,
+        settings: { hostname: em.lakebase.hostname, port: em.lakebase.port, database: em.lakebase.database, workspaceUrl: em.workspaceUrl, clientId: em.clientId },
+      },
     );
     assert.ok(progress.lines.some((line) => /crawl of connection "lakebase_it" completed/.test(line)));
-    assert.deepEqual(await readConnection(client, "lakebase_it"), registration.connection);
+    assert.deepEqual(await readConnection(client, "lakebase_it", options()), registration.connection);
+    assert.deepEqual(warnings.lines, []);
   });
 
   it("updates in place, checking the principal again only when what it depends on changed", async () => {
@@ -48,7 +57,7 @@ describe("connection logic against the emulator", function () {
     const since = Math.max(0, ...(await requestLog(em)).map((r) => r.seq));
     const moved = declarationFor(em, { hostname: "localhost" });
     const { connection } = await updateConnection(client, moved, { ...declarationFor(em), crawlCompleted: true }, options());
-    assert.equal(connection.hostname, "localhost");
+    assert.equal(connection.settings?.hostname, "localhost");
     const puts = await requestLog(em, { since, method: "PUT" });
     assert.equal(puts.length, 1);
 
@@ -60,7 +69,7 @@ describe("connection logic against the emulator", function () {
   it("deregisters, and treats an already deregistered connection as success", async () => {
     await registerConnection(client, declarationFor(em), options());
     await deregisterConnection(client, "lakebase_it", options());
-    assert.equal(await readConnection(client, "lakebase_it"), undefined);
+    assert.equal(await readConnection(client, "lakebase_it", options()), undefined);
     await deregisterConnection(client, "lakebase_it", options());
     assert.ok(progress.lines.some((line) => /already gone/.test(line)));
   });
@@ -160,7 +169,7 @@ describe("connection logic against the emulator", function () {
       assert.ok(error instanceof ImmutaApiError);
       assert.equal(error.status, 400);
       assert.match(error.message, /CREATEROLE/);
-      assert.equal(await readConnection(client, "lakebase_it"), undefined, "nothing half-registered");
+      assert.equal(await readConnection(client, "lakebase_it", options()), undefined, "nothing half-registered");
     });
   });
 
@@ -173,9 +182,9 @@ describe("connection logic against the emulator", function () {
         const decl = declarationFor(em, { connectionKey: `faulty_${pass}` });
         await registerConnection(client, decl, options());
         await updateConnection(client, { ...decl, hostname: "localhost" }, { ...decl, crawlCompleted: true }, options());
-        assert.equal((await readConnection(client, decl.connectionKey))?.hostname, "localhost");
+        assert.equal((await readConnection(client, decl.connectionKey, options()))?.settings?.hostname, "localhost");
         await deregisterConnection(client, decl.connectionKey, options());
-        assert.equal(await readConnection(client, decl.connectionKey), undefined);
+        assert.equal(await readConnection(client, decl.connectionKey, options()), undefined);
         faulted = (await requestLog(em)).filter((r) => r.fault === "429" || r.fault === "5xx" || r.fault === "drop").length;
       }
       assert.ok(faulted >= 12, `${faulted} faults injected`);
@@ -186,7 +195,7 @@ describe("connection logic against the emulator", function () {
 
   it("reports a 403 naming the permission when the key lacks APPLICATION_ADMIN", async () => {
     const viewer = new ImmutaClient(settingsFor(em, { apiKey: em.noPermissionApiKey }));
-    const error = await rejection(readConnection(viewer, "anything"));
+    const error = await rejection(readConnection(viewer, "anything", options()));
     assert.ok(error instanceof ImmutaApiError);
     assert.equal(error.status, 403);
     assert.match(error.message, /lacks the permission APPLICATION_ADMIN/);

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
 import { z } from "zod";
-import { ImmutaApiError, ImmutaClient, PartialCreateError, readConnection, workspaceToken } from "../../provider";
+import { ImmutaApiError, ImmutaClient, PartialCreateError, readConnection, registerConnection, workspaceToken } from "../../provider";
+import { RegistrationIncomplete } from "../../provider/connection";
 import { startFakeServer, type FakeServer } from "../support/fakeHttp";
 import { rejection } from "./fixtures";
 
@@ -39,9 +40,53 @@ describe("clients against answers the emulator never gives", () => {
       }
       return { status: 404, body: { statusCode: 404, error: "Not Found", message: "no object" } };
     });
-    const found = await readConnection(new ImmutaClient(settings(server.url)), "sales");
+    const found = await readConnection(new ImmutaClient(settings(server.url)), "sales", { warn: () => undefined });
     assert.equal(found?.connectionKey, "sales");
     assert.equal(found?.state, null);
+  });
+
+  describe("a registration Immuta accepted with an answer nobody documented", () => {
+    const declaration = { connectionKey: "sales", hostname: "h.example.com", port: 5432, database: "db", workspaceUrl: "https://w.example.com", clientId: "c", clientSecret: SECRET, preflight: false, adopt: false };
+    const view = { connectionKey: "sales", connection: { technology: "DatabricksLakebase", hostname: "h.example.com", port: 5432, database: "db", workspaceUrl: "https://w.example.com", oAuthClientConfig: { clientId: "c" } } };
+
+    /** An Immuta whose registration answers `registered`, whose jobs come in an envelope with string outputs, and whose read-back answers `readBack`. */
+    function oddImmuta(registered: { status: number; body?: unknown }, readBack: { status: number; body?: unknown }) {
+      return startFakeServer(({ method, url }) => {
+        if (url === "/bim/apikey/authenticate") return { status: 200, body: { token: "t0123" } };
+        if (method === "POST" && url === "/data/connection") return registered;
+        if (method === "POST" && url === "/data/crawl/sales") return { status: 200, body: { bulkId: 7 } };
+        if (url.startsWith("/jobs?bulkId=7")) return { status: 200, body: { hits: [{ id: "j1", state: "completed", output: '{"objectCount":3}' }], count: 1 } };
+        if (url === "/data/connection/sales") return readBack;
+        if (url === "/data/object/sales") return { status: 200, body: { objectPath: ["sales"], technology: "DatabricksLakebase", state: "active" } };
+        return { status: 500, body: { message: `unexpected ${method} ${url}` } };
+      });
+    }
+
+    it("regression: a 2xx with an unexpected body used to fail the create after Immuta had registered the connection; now it succeeds, with a warning", async () => {
+      for (const body of [undefined, { ok: true }, ["sales"]]) {
+        server = await oddImmuta({ status: 201, body }, { status: 200, body: view });
+        const warnings: string[] = [];
+        const registration = await registerConnection(new ImmutaClient(settings(server.url)), declaration, {
+          ...settings(server.url),
+          log: () => undefined,
+          warn: (_topic, message) => warnings.push(message),
+        });
+        assert.deepEqual(registration.crawl, { state: "completed", objectCount: 3 }, JSON.stringify(body));
+        assert.equal(registration.connection.settings?.hostname, "h.example.com");
+        assert.match(warnings.join("\n"), /accepted the registration of connection "sales" but did not answer with the connection.*a crawl is started for it/);
+        await server.close();
+        server = undefined;
+      }
+    });
+
+    it("records the connection rather than orphan it when every step after the 2xx fails", async () => {
+      server = await oddImmuta({ status: 200, body: { ...view, bulkId: 7 } }, { status: 500, body: { message: "database unavailable" } });
+      const error = await rejection(
+        registerConnection(new ImmutaClient(settings(server.url)), declaration, { ...settings(server.url), log: () => undefined, warn: () => undefined }),
+      );
+      assert.ok(error instanceof RegistrationIncomplete, error.message);
+      assert.deepEqual([error.connectionKey, error.confirmed], ["sales", true]);
+    });
   });
 
   it("retries the Databricks token endpoint on 503 and 429", async () => {

@@ -119,10 +119,10 @@ describe("Immuta client against the emulator", function () {
     const secrets = [em.apiKey, em.noPermissionApiKey, token, em.clientSecret, em.principals.lacksCreateRole.clientSecret, em.principals.lacksSuperuser.clientSecret, "wrong-key-123", "dose-wrong-secret"];
     const errors = await Promise.all([
       rejection(readAlice(new ImmutaClient(settingsFor(em, { apiKey: "wrong-key-123" })))),
-      rejection(readConnection(new ImmutaClient(settingsFor(em, { apiKey: em.noPermissionApiKey })), "x")),
+      rejection(readConnection(new ImmutaClient(settingsFor(em, { apiKey: em.noPermissionApiKey })), "x", { warn: () => undefined })),
       rejection(setMapping(new ImmutaClient(settingsFor(em)), { iamId: "okta", userId: "oscar@corp.example.com" }, { mode: "none" })),
-      rejection(registerConnection(new ImmutaClient(settingsFor(em)), declarationFor(em, em.principals.lacksCreateRole), { ...settingsFor(em), log: () => undefined })),
-      rejection(registerConnection(new ImmutaClient(settingsFor(em)), declarationFor(em, { ...em.principals.lacksSuperuser, preflight: false }), { ...settingsFor(em), log: () => undefined })),
+      rejection(registerConnection(new ImmutaClient(settingsFor(em)), declarationFor(em, em.principals.lacksCreateRole), { ...settingsFor(em), log: () => undefined, warn: () => undefined })),
+      rejection(registerConnection(new ImmutaClient(settingsFor(em)), declarationFor(em, { ...em.principals.lacksSuperuser, preflight: false }), { ...settingsFor(em), log: () => undefined, warn: () => undefined })),
       rejection(workspaceToken({ workspaceUrl: em.workspaceUrl, clientId: em.clientId, clientSecret: "dose-wrong-secret" })),
       rejection(readMapping(new ImmutaClient(settingsFor(em, { url: "http://127.0.0.1:9", maxRetries: 1 })), { iamId: "bim", userId: "alice@example.com" })),
     ]);

@@ -1,5 +1,18 @@
 import { strict as assert } from "node:assert";
-import { decodePostgresMapping, isIamManagedRefusal, paths, POSTGRES_USERNAME_KEY, withPostgresMapping } from "../../provider/immuta/wire";
+import {
+  bulkIdOf,
+  crawlJobOutput,
+  decodePostgresMapping,
+  deleteObjectResponse,
+  isIamManagedRefusal,
+  jobsResponse,
+  lookUpConnection,
+  paths,
+  POSTGRES_USERNAME_KEY,
+  registrationBody,
+  withPostgresMapping,
+  type ConnectionView,
+} from "../../provider/immuta/wire";
 import { UNKNOWN } from "../../provider/resources/inputs";
 import { runtime } from "@pulumi/pulumi";
 
@@ -34,5 +47,67 @@ describe("Immuta wire codecs", () => {
 
   it("uses Pulumi's own unknown sentinel", () => {
     assert.equal(UNKNOWN, runtime.unknownValue);
+  });
+});
+
+describe("Immuta connection answers, read as leniently as the documentation leaves them open", () => {
+  const view: ConnectionView = {
+    connectionKey: "sales",
+    connection: { technology: "DatabricksLakebase", hostname: "h", port: 5432, database: "db", workspaceUrl: "https://w", oAuthClientConfig: { clientId: "c" } },
+  };
+  const object = { objectPath: ["sales"], technology: "DatabricksLakebase", state: "active" };
+
+  it("decides in one place what a refused GET /data/connection/{key} means: gone, or settings this Immuta does not show", () => {
+    assert.deepEqual(lookUpConnection({ view }, object), { kind: "found", view, object });
+    assert.deepEqual(lookUpConnection({ view }, undefined), { kind: "found", view, object: undefined });
+    for (const status of [400, 404, 405]) {
+      assert.deepEqual(lookUpConnection({ refusedWith: status }, object), { kind: "settings-not-served", object, status }, `HTTP ${status}`);
+      assert.deepEqual(lookUpConnection({ refusedWith: status }, undefined), { kind: "gone" }, `HTTP ${status} without an object`);
+    }
+  });
+
+  it("registers with the documented Unity Catalog OAuth M2M fields Lakebase plausibly shares, useCertificate: false among them", () => {
+    const body = registrationBody({ connectionKey: "sales", hostname: "h", port: 5432, database: "db", workspaceUrl: "https://w", clientId: "c", clientSecret: "s" });
+    assert.deepEqual(body, {
+      connectionKey: "sales",
+      connection: {
+        technology: "DatabricksLakebase",
+        hostname: "h",
+        port: 5432,
+        database: "db",
+        authenticationType: "oAuthM2M",
+        workspaceUrl: "https://w",
+        oAuthClientConfig: { useCertificate: false, clientId: "c", clientSecret: "s", scope: "all-apis" },
+      },
+    });
+  });
+
+  it("takes a crawl's bulk id from a registration's answer when there is one, whatever else the body holds", () => {
+    assert.equal(bulkIdOf({ ...view, bulkId: "b-1" }), "b-1");
+    assert.equal(bulkIdOf({ bulkId: 42 }), "42");
+    for (const odd of [undefined, null, "", "<html>ok</html>", [], { ok: true }, { bulkId: "" }]) assert.equal(bulkIdOf(odd), undefined, JSON.stringify(odd));
+  });
+
+  it("reads /jobs as a bare list or in an envelope, with every documented state", () => {
+    const jobs = ["active", "cancelled", "completed", "created", "expired", "failed", "retry"].map((state, id) => ({ id, state }));
+    for (const answer of [jobs, { hits: jobs }, { jobs }, { data: jobs }, { results: jobs, count: 7 }]) {
+      assert.deepEqual(jobsResponse.parse(answer), jobs, JSON.stringify(answer).slice(0, 40));
+    }
+    assert.ok(!jobsResponse.safeParse({ hits: [{ id: 1, state: "exploded" }] }).success, "an undocumented state is not taken for one");
+  });
+
+  it("reads a crawl job's output as documented (a string), as JSON inside that string, or as an object", () => {
+    assert.deepEqual(crawlJobOutput('{"objectCount":9}'), { objectCount: 9, error: undefined });
+    assert.deepEqual(crawlJobOutput({ objectCount: 9 }), { objectCount: 9, error: undefined });
+    assert.deepEqual(crawlJobOutput("could not log in as the principal"), { error: "could not log in as the principal" });
+    assert.deepEqual(crawlJobOutput('{"error":"timed out"}'), { objectCount: undefined, error: "timed out" });
+    for (const nothing of [undefined, null, "", "  ", 7]) assert.deepEqual(crawlJobOutput(nothing), {}, JSON.stringify(nothing));
+  });
+
+  it("reads the deregistration answer with objectPath (the documented example) or connectionKey (the documented schema), or neither", () => {
+    assert.deepEqual(deleteObjectResponse.parse({ objectPath: ["sales"], childCount: 5 }), { childCount: 5 });
+    assert.deepEqual(deleteObjectResponse.parse({ connectionKey: "sales", childCount: 5 }), { childCount: 5 });
+    assert.deepEqual(deleteObjectResponse.parse({}), { childCount: null });
+    assert.deepEqual(deleteObjectResponse.parse(""), { childCount: null });
   });
 });
