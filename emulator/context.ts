@@ -2,15 +2,8 @@ import type pg from "pg";
 import type { FaultInjector } from "./http/faults";
 import type { RequestLog } from "./http/requestLog";
 import type { Crawler } from "./immuta/crawler";
+import type { ConnectionApi } from "./connectionApi";
 import type { Seeds } from "./seeds";
-
-/**
- * `full`: GET and PUT /data/connection/{key} serve Lakebase connections too, as this package's richer
- * drift detection would like. `documented`: as Immuta documents them, "only available to connections
- * from the following technologies: Snowflake, Databricks Unity Catalog, AWS Lake Formation", so for a
- * Lakebase connection they answer 404 (/data/object still serves it).
- */
-export type ConnectionApi = "full" | "documented";
 
 /** What the routes of a running emulator share. */
 export interface EmulatorContext {

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { z } from "zod";
-import type { ConnectionApi, EmulatorContext } from "./context";
+import type { ConnectionApi } from "./connectionApi";
+import type { EmulatorContext } from "./context";
 import { FaultInjector } from "./http/faults";
 import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
@@ -18,7 +19,7 @@ import { ensureStateSchema } from "./state/stateSchema";
 import { describeIssues } from "./validation";
 
 export { defaultSeeds, type Seeds } from "./seeds";
-export type { ConnectionApi } from "./context";
+export type { ConnectionApi } from "./connectionApi";
 export type { FaultConfig } from "./http/faults";
 export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
 

@@ -1,9 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MappingMode } from "../provider/resources/externalUserMapping";
 import { externalUserMappingProvider } from "./shim";
 import { EXTERNAL_USER_MAPPING, RESOURCE_MODULE } from "./typeTokens";
 
-export type { MappingMode };
+/**
+ * `username`: a PostgreSQL username; `unset`: fall back to the Immuta username; `none`: the user does
+ * not exist in PostgreSQL. Spelled out here, not imported from the provider, so that the types a
+ * program sees depend on @pulumi/pulumi alone (tests/unit/packageTypes.test.ts keeps the two equal).
+ */
+export type MappingMode = "username" | "unset" | "none";
 
 export interface ExternalUserMappingArgs {
   /** The Immuta userid (the username or email the user's IAM knows). Changing it replaces the mapping. */

@@ -271,6 +271,12 @@ describe("pluginHost: lifecycle", function () {
     );
   });
 
+  it("regression: a short RPC deadline no longer races the host's start-up (it failed 1 run in 2)", async function () {
+    // A host that needs longer to start than the RPC deadline under test still starts.
+    const host = await startPluginHost({ cwd: projectRoot, rpcTimeoutMs: 1, env: { NODE_OPTIONS: "--require ./tests/fixtures/slowStart.js" } });
+    await host.close();
+  });
+
   it("fails a call the host never answers at its deadline, and close() leaves no process", async function () {
     const providerText = await serializeProvider(thingProvider);
     const host = await startPluginHost({ cwd: projectRoot, rpcTimeoutMs: 1000 });

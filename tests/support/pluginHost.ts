@@ -78,8 +78,13 @@ export interface PluginHostOptions {
   project?: string;
   stack?: string;
   env?: NodeJS.ProcessEnv;
-  /** Deadline for the host to print its port and for each RPC. */
+  /** Deadline of each RPC (default 60 s). */
   rpcTimeoutMs?: number;
+  /**
+   * Deadline for the host to start and print its port (default 30 s): apart from the RPC deadline,
+   * because a test that shortens that one must not race the host's start-up (about 1 s here).
+   */
+  startTimeoutMs?: number;
 }
 
 // The message classes, Struct and grpc-js must be the very instances @pulumi/pulumi's generated code uses.
@@ -317,6 +322,7 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
   const project = options.project ?? "plugin-test";
   const stack = options.stack ?? "test";
   const rpcTimeoutMs = options.rpcTimeoutMs ?? 60_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(process.execPath, [hostEntryPoint(options.cwd), "127.0.0.1:0"], {
     cwd: options.cwd,
     env: {
@@ -333,7 +339,7 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
   const output: string[] = [];
   let port: number;
   try {
-    port = await readPort(child, rpcTimeoutMs, output);
+    port = await readPort(child, startTimeoutMs, output);
   } catch (error) {
     await stop(child);
     throw error;

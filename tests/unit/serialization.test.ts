@@ -49,11 +49,23 @@ describe("the serialised provider shim", () => {
     const module = { exports: {} as { handler: () => Record<string, unknown> } };
     new Function("module", "exports", "require", text)(module, module.exports, require);
     const shim = module.exports.handler() as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    assert.deepEqual(Object.keys(shim), ["configure"]);
+    const placeholders = shim.check;
     const configured = shim.configure({ config: { get: () => undefined } });
+    assert.notEqual(shim.check, placeholders, "configure() replaced the placeholders");
     assert.deepEqual(Object.keys(shim).sort(), ["check", "configure", "create", "delete", "diff", "read", "update"]);
     await configured;
     const checked = (await shim.check({}, { displayName: "x" })) as { failures: { property: string }[] };
     assert.ok(checked.failures.some((f) => f.property === "hostname"), "check() ran the installed provider logic");
+  });
+
+  it("regression: a method called before configure() fails naming the fix, where it used to be a TypeError (check is not a function)", async () => {
+    const { text } = await serialise(externalUserMappingProvider);
+    const module = { exports: {} as { handler: () => Record<string, (...args: unknown[]) => unknown> } };
+    new Function("module", "exports", "require", text)(module, module.exports, require);
+    const shim = module.exports.handler();
+    assert.deepEqual(Object.keys(shim).sort(), ["check", "configure", "create", "delete", "diff", "read", "update"]);
+    for (const method of ["check", "diff", "create", "read", "update", "delete"]) {
+      assert.throws(() => shim[method]?.({}, {}), /the externalUserMapping provider was called before configure\(\).*call `await provider\.configure/, method);
+    }
   });
 });
