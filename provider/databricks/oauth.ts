@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import axios, { AxiosError, type AxiosResponse } from "axios";
 import { z } from "zod";
-import { DatabricksAuthError } from "../errors";
+import { DatabricksAuthError, redact } from "../errors";
 import { DEFAULT_TIMING, parseRetryAfter, runAttempts } from "../retry";
 
 export interface ServicePrincipal {
@@ -79,11 +79,18 @@ async function tokenAttempt(sp: ServicePrincipal, timeoutMs: number): Promise<{ 
   }
   const body = oauthError.safeParse(response.data);
   const code = body.success ? body.data.error : undefined;
+  const said = body.success ? scrubbed(` ${body.data.error}${body.data.error_description ? `: ${body.data.error_description}` : ""}`, sp) : "";
   const retryAfter: unknown = response.headers["retry-after"];
-  throw new DatabricksAuthError(`Databricks refused a token for ${where}: HTTP ${status}${code ? ` ${code}` : ""}. ${tokenErrorHint(status, code)}`, {
+  throw new DatabricksAuthError(`Databricks refused a token for ${where}: HTTP ${status}${said}. ${tokenErrorHint(status, code)}`, {
     status,
     retryAfterMs: parseRetryAfter(typeof retryAfter === "string" ? retryAfter : undefined, Date.now()),
   });
+}
+
+/** The endpoint's own words without the credentials, should it echo the request (the secret, or the Basic header it was sent in). */
+function scrubbed(text: string, sp: ServicePrincipal): string {
+  const basic = Buffer.from(`${sp.clientId}:${sp.clientSecret}`).toString("base64");
+  return redact(text, [sp.clientSecret, basic, `Basic ${basic}`]);
 }
 
 function tokenErrorHint(status: number, code: string | undefined): string {

@@ -54,6 +54,19 @@ describe("clients against answers the emulator never gives", () => {
     assert.match(server.requests[0].body, /grant_type=client_credentials&scope=all-apis/);
   });
 
+  it("scrubs the client secret and the Basic credentials that a token endpoint echoes in error and error_description", async () => {
+    const clientId = "5f0c0a5e-0000-4000-8000-000000000001";
+    const basic = Buffer.from(`${clientId}:${SECRET}`).toString("base64");
+    server = await startFakeServer(() => ({
+      status: 401,
+      body: { error: `invalid_client (Authorization: Basic ${basic})`, error_description: `client_secret ${SECRET} is not valid; credentials ${basic}` },
+    }));
+    const error = await rejection(workspaceToken({ workspaceUrl: server.url, clientId, clientSecret: SECRET }));
+    const rendered = `${error.message}\n${inspect(error, { depth: 5 })}`;
+    for (const secret of [SECRET, basic]) assert.ok(!rendered.includes(secret), rendered);
+    assert.match(error.message, /HTTP 401 invalid_client \(Authorization: \[secret\]\): client_secret \[secret\] is not valid; credentials \[secret\]\./);
+  });
+
   it("keeps the recorded outputs of a partial create, which hold the secret, out of inspect and JSON", () => {
     const error = new PartialCreateError("sales", { clientSecret: SECRET, hostname: "h" }, new Error("crawl timed out"));
     assert.deepEqual(error.properties, { clientSecret: SECRET, hostname: "h" });
