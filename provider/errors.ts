@@ -87,6 +87,31 @@ export class ImmutaUnreachableError extends LakebaseProviderError {
   }
 }
 
+/**
+ * What answered at immuta:url is not Immuta's REST API: a redirect (say, to a single sign-on page),
+ * or an answer that is not JSON (say, the UI's HTML page or a proxy's).
+ */
+export class NotAnImmutaApiError extends LakebaseProviderError {
+  readonly code = "NOT_AN_IMMUTA_API";
+
+  constructor(
+    readonly operation: string,
+    readonly url: string,
+    readonly status: number,
+    /** The media type without parameters, e.g. text/html; undefined when the answer named none. */
+    readonly contentType: string | undefined,
+    /** Where a redirect pointed: origin and path only, since a query may carry a sign-on request. */
+    readonly redirectTo: string | undefined,
+  ) {
+    const answered =
+      status >= 300 && status < 400 ? `HTTP ${status}, a redirect${redirectTo ? ` to ${redirectTo}` : ""}` : `HTTP ${status} ${contentType ?? "without a content type"}`;
+    super(
+      `${operation} failed: immuta:url (${url}) does not look like an Immuta API: it answered ${answered}. ` +
+        "Point immuta:url (or IMMUTA_URL) at the tenant's API origin, e.g. https://<tenant>.immuta.com, not a login page, proxy or other site.",
+    );
+  }
+}
+
 /** Databricks refused to issue an OAuth token for the service principal, or could not be reached. */
 export class DatabricksAuthError extends LakebaseProviderError {
   readonly code = "DATABRICKS_AUTH";

@@ -8,7 +8,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from "axios
 import pLimit from "p-limit";
 import type { z } from "zod";
 import type { ProviderSettings } from "../config";
-import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, redact } from "../errors";
+import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, NotAnImmutaApiError, redact } from "../errors";
 import { DEFAULT_TIMING, mayHaveTakenEffect, parseRetryAfter, runAttempts, type Attempt, type RetryableFailure, type RetryTiming } from "../retry";
 import { parseOrigin } from "../urls";
 import { authenticateResponse, errorBody, paths } from "./wire";
@@ -49,6 +49,8 @@ function transportFor(settings: ProviderSettings): Transport {
         headers: { Accept: "application/json", "User-Agent": "pulumi-immuta-lakebase" },
         // Every answer is data, so that an error answer never becomes an AxiosError carrying headers and config.
         validateStatus: () => true,
+        // Immuta's API does not redirect; a redirect leads to a sign-on page, and is reported rather than followed.
+        maxRedirects: 0,
       }),
       limit: pLimit(settings.maxConcurrency),
     };
@@ -61,6 +63,9 @@ function transportFor(settings: ProviderSettings): Transport {
 interface Reply {
   readonly status: number;
   readonly data: unknown;
+  /** The media type without parameters, lower-case. */
+  readonly contentType: string | undefined;
+  readonly location: string | undefined;
   readonly retryAfterMs: number | undefined;
 }
 
@@ -72,8 +77,31 @@ function replyOf(response: AxiosResponse, now: number): Reply {
   return {
     status: response.status,
     data: response.data,
+    contentType: header("content-type")?.split(";")[0]?.trim().toLowerCase() || undefined,
+    location: header("location"),
     retryAfterMs: parseRetryAfter(header("retry-after"), now),
   };
+}
+
+/**
+ * Immuta's API answers JSON and never redirects. A redirect, or a non-JSON answer that a gateway in
+ * front of a real Immuta would not give (those are 429 and 5xx), means immuta:url points elsewhere.
+ */
+function isFromImmutaApi(reply: Reply): boolean {
+  if (reply.status >= 300 && reply.status < 400) return false;
+  if (reply.status >= 500 || reply.status === 429 || reply.contentType === undefined) return true;
+  return /^application\/([\w.-]+\+)?json$/.test(reply.contentType);
+}
+
+/** A redirect's target as origin and path: its query may carry a sign-on request or a token. */
+function redirectTarget(location: string | undefined, from: string): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    const target = new URL(location, from);
+    return `${target.origin}${target.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The failures the retry loop may retry: Immuta's answers and network failures. */
@@ -182,6 +210,9 @@ export class ImmutaClient {
   }
 
   private parse<T>(req: ImmutaRequest<T>, reply: Reply, attempt: Attempt, token: string | undefined): T {
+    if (!isFromImmutaApi(reply)) {
+      throw new NotAnImmutaApiError(req.operation, this.settings.url, reply.status, reply.contentType, redirectTarget(reply.location, `${this.settings.url}${req.path}`));
+    }
     if (reply.status >= 200 && reply.status < 300) {
       const parsed = req.response.safeParse(reply.data);
       if (parsed.success) return parsed.data;

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
 import { z } from "zod";
-import { ImmutaApiError, ImmutaClient, PartialCreateError, readConnection, workspaceToken } from "../../provider";
-import { startFakeServer, type FakeServer } from "../support/fakeHttp";
+import { ImmutaApiError, ImmutaClient, NotAnImmutaApiError, PartialCreateError, readConnection, workspaceToken } from "../../provider";
+import { startFakeServer, type FakeAnswer, type FakeServer } from "../support/fakeHttp";
 import { rejection } from "./fixtures";
 
 const API_KEY = "imk_fake_key_0123456789";
@@ -65,6 +65,32 @@ describe("clients against answers the emulator never gives", () => {
     const rendered = `${error.message}\n${inspect(error, { depth: 5 })}`;
     for (const secret of [SECRET, basic]) assert.ok(!rendered.includes(secret), rendered);
     assert.match(error.message, /HTTP 401 invalid_client \(Authorization: \[secret\]\): client_secret \[secret\] is not valid; credentials \[secret\]\./);
+  });
+
+  it("reports an HTML page at immuta:url as not an Immuta API, saying what came back and what to set", async () => {
+    server = await startFakeServer(() => ({ status: 200, body: "<!doctype html><title>Sign in</title>", headers: { "content-type": "text/html; charset=utf-8" } }));
+    const error = await rejection(readConnection(new ImmutaClient(settings(server.url)), "sales"));
+    assert.ok(error instanceof NotAnImmutaApiError);
+    assert.deepEqual({ ...error }, { code: "NOT_AN_IMMUTA_API", name: "NotAnImmutaApiError", operation: "Exchanging the Immuta API key for a token", url: server.url, status: 200, contentType: "text/html", redirectTo: undefined });
+    assert.equal(
+      error.message,
+      `Exchanging the Immuta API key for a token failed: immuta:url (${server.url}) does not look like an Immuta API: it answered HTTP 200 text/html. ` +
+        "Point immuta:url (or IMMUTA_URL) at the tenant's API origin, e.g. https://<tenant>.immuta.com, not a login page, proxy or other site.",
+    );
+  });
+
+  it("reports a redirect at immuta:url as not an Immuta API without following it into the login page", async () => {
+    server = await startFakeServer(({ url }): FakeAnswer =>
+      url.startsWith("/login")
+        ? { status: 200, body: "<!doctype html><title>Sign in</title>", headers: { "content-type": "text/html" } }
+        : { status: 302, headers: { location: "/login?SAMLRequest=c2VjcmV0", "content-type": "text/plain" }, body: "Found" },
+    );
+    const error = await rejection(readConnection(new ImmutaClient(settings(server.url)), "sales"));
+    assert.ok(error instanceof NotAnImmutaApiError);
+    assert.deepEqual([error.status, error.redirectTo], [302, `${server.url}/login`]);
+    assert.match(error.message, new RegExp(`it answered HTTP 302, a redirect to ${server.url}/login\\. Point immuta:url`));
+    assert.doesNotMatch(error.message, /SAMLRequest/);
+    assert.deepEqual(server.requests.map((r) => [r.method, r.url]), [["POST", "/bim/apikey/authenticate"]]);
   });
 
   it("keeps the recorded outputs of a partial create, which hold the secret, out of inspect and JSON", () => {
