@@ -55,10 +55,12 @@ export function resolveSettings(config: ConfigSource | undefined, env: NodeJS.Pr
   }
   const parsed = settingsSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
+  // Messages name settings and problems, never values: any value may be a secret set in the wrong place.
+  const swapped = raw.apiKey !== undefined && "origin" in parseOrigin(raw.apiKey) ? ` (${settingSources.apiKey.config} holds a URL: are the two swapped?)` : "";
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path[0] as SettingName;
     const source: { config: string; env: string; example: string; secret?: boolean } = settingSources[name];
-    return `- ${source.config} (env ${source.env}) ${issue.message}. Set it with: pulumi config set ${source.secret ? "--secret " : ""}${source.config} ${source.example}`;
+    return `- ${source.config} (env ${source.env}) ${issue.message}${name === "url" ? swapped : ""}. Set it with: pulumi config set ${source.secret ? "--secret " : ""}${source.config} ${source.example}`;
   });
   throw new ConfigurationError(`The Immuta provider settings are incomplete or invalid:\n${problems.join("\n")}`);
 }

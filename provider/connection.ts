@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { crawlAfter, type CrawlResult } from "./crawl";
-import { ConnectionExistsError, ConnectionGoneError, ConnectionSettingsNotServedError, ImmutaApiError, ImmutaUnreachableError } from "./errors";
+import { ConnectionExistsError, ConnectionGoneError, ConnectionSettingsNotServedError, ImmutaApiError, ImmutaUnreachableError, NotAnImmutaApiError } from "./errors";
 import { ifFound, type ImmutaClient } from "./immuta/client";
 import {
   bulkIdOf,
@@ -166,7 +166,10 @@ export async function registerConnection(client: ImmutaClient, decl: ConnectionD
     }
   } catch (error) {
     const taken = error instanceof ImmutaApiError && error.status === 409;
-    const ambiguous = (error instanceof ImmutaUnreachableError || error instanceof ImmutaApiError) && error.mayHaveTakenEffect;
+    // A 2xx that is not Immuta's JSON came from something in between, which may have passed the request on.
+    const ambiguous =
+      ((error instanceof ImmutaUnreachableError || error instanceof ImmutaApiError) && error.mayHaveTakenEffect) ||
+      (error instanceof NotAnImmutaApiError && error.status >= 200 && error.status < 300);
     if (!taken && !ambiguous) throw error;
     ({ bulkId } = await adoptExisting(client, decl, ambiguous, opts, error));
     adopted = true;
@@ -196,7 +199,7 @@ async function finishRegistration(client: ImmutaClient, decl: ConnectionDeclarat
   }
 }
 
-async function adoptExisting(client: ImmutaClient, decl: ConnectionDeclaration, ownAttempt: boolean, opts: ConnectionOptions, failure: ImmutaApiError | ImmutaUnreachableError): Promise<{ bulkId: string | undefined }> {
+async function adoptExisting(client: ImmutaClient, decl: ConnectionDeclaration, ownAttempt: boolean, opts: ConnectionOptions, failure: Error): Promise<{ bulkId: string | undefined }> {
   let existing: LiveConnection | undefined;
   try {
     existing = await readConnection(client, decl.connectionKey, opts);

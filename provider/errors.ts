@@ -3,6 +3,8 @@
  * only from values that are safe to show: never a header, token, API key, client secret or
  * request body (axios errors carry all of those, so they are never passed through).
  */
+import type { RetryableFailure } from "./retry";
+
 /** What a scrubbed secret reads as: Pulumi's own word for it. */
 export const SECRET_TEXT = "[secret]";
 
@@ -49,8 +51,11 @@ export class ImmutaApiError extends LakebaseProviderError {
     readonly status: number,
     readonly immutaMessage: string,
     readonly attempts: number,
-    hint: string,
+    /** What to do about it; also the message's last sentence. */
+    readonly hint: string,
     readonly mayHaveTakenEffect = false,
+    /** How long Immuta asked to wait before trying again (Retry-After), if it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(
       `${operation} failed: Immuta answered HTTP ${status}` +
@@ -72,6 +77,8 @@ export class ImmutaUnreachableError extends LakebaseProviderError {
     baseUrl: string,
     /** The request may have reached Immuta and been carried out although no answer came back. */
     readonly mayHaveTakenEffect = false,
+    /** The network error code (ECONNRESET, ETIMEDOUT, …), when there was one. */
+    readonly networkCode?: string,
   ) {
     super(
       `${operation} failed: Immuta at ${baseUrl} could not be reached (${reason}) after ${attempts} attempt(s). ` +
@@ -80,9 +87,46 @@ export class ImmutaUnreachableError extends LakebaseProviderError {
   }
 }
 
-/** Databricks refused to issue an OAuth token for the service principal. */
+/**
+ * What answered at immuta:url is not Immuta's REST API: a redirect (say, to a single sign-on page),
+ * or an answer that is not JSON (say, the UI's HTML page or a proxy's).
+ */
+export class NotAnImmutaApiError extends LakebaseProviderError {
+  readonly code = "NOT_AN_IMMUTA_API";
+
+  constructor(
+    readonly operation: string,
+    readonly url: string,
+    readonly status: number,
+    /** The media type without parameters, e.g. text/html; undefined when the answer named none. */
+    readonly contentType: string | undefined,
+    /** Where a redirect pointed: origin and path only, since a query may carry a sign-on request. */
+    readonly redirectTo: string | undefined,
+  ) {
+    const answered =
+      status >= 300 && status < 400 ? `HTTP ${status}, a redirect${redirectTo ? ` to ${redirectTo}` : ""}` : `HTTP ${status} ${contentType ?? "without a content type"}`;
+    super(
+      `${operation} failed: immuta:url (${url}) does not look like an Immuta API: it answered ${answered}. ` +
+        "Point immuta:url (or IMMUTA_URL) at the tenant's API origin, e.g. https://<tenant>.immuta.com, not a login page, proxy or other site.",
+    );
+  }
+}
+
+/** Databricks refused to issue an OAuth token for the service principal, or could not be reached. */
 export class DatabricksAuthError extends LakebaseProviderError {
   readonly code = "DATABRICKS_AUTH";
+  /** The token endpoint's HTTP status, when it answered. */
+  readonly status?: number;
+  /** The network error code, when it did not. */
+  readonly networkCode?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, failure: RetryableFailure = {}) {
+    super(message);
+    this.status = failure.status;
+    this.networkCode = failure.networkCode;
+    this.retryAfterMs = failure.retryAfterMs;
+  }
 }
 
 export interface PreflightFailure {

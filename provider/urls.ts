@@ -9,24 +9,25 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * Parses an http(s) origin and normalises it (lower-case host, no trailing slash, no path).
- * Returns a reason instead of throwing so that check() can report it next to other failures.
+ * Returns a reason instead of throwing so that check() can report it next to other failures. The
+ * reason never repeats the value: a misplaced secret (say, a key set as the URL) must not be shown.
  */
 export function parseOrigin(value: string): { origin: string } | { problem: string } {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return { problem: `"${value}" is not a URL; use the form https://host` };
+    return { problem: "is not a URL; use the form https://host" };
   }
   if (url.username || url.password) return { problem: "must not contain credentials; pass them as separate (secret) settings" };
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return { problem: `"${value}" must start with https://` };
+    return { problem: "must start with https://" };
   }
   if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    return { problem: `"${value}" uses http://, which would send credentials in clear text; use https:// (http is accepted only for localhost)` };
+    return { problem: "uses http://, which would send credentials in clear text; use https:// (http is accepted only for localhost)" };
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
-    return { problem: `"${value}" must be an origin only (no path, query or fragment), e.g. ${url.protocol}//${url.host}` };
+    return { problem: "must be an origin only, e.g. https://host: drop any path, query or fragment" };
   }
   return { origin: `${url.protocol}//${url.host}` };
 }

@@ -1,7 +1,7 @@
 /**
  * Reading and writing the PostgreSQL row of an Immuta user's External User Mapping. The profile
  * PUT replaces the whole profile, so a write sends back the profile exactly as read, with only the
- * PostgreSQL key changed.
+ * PostgreSQL key changed; and it is retried by reading again, never by re-sending what was read.
  */
 import { IamManagedUsernameError, ImmutaApiError, UserNotFoundError } from "./errors";
 import { ifFound, type ImmutaClient } from "./immuta/client";
@@ -29,26 +29,35 @@ export async function readMapping(client: ImmutaClient, user: UserRef): Promise<
 
 /**
  * Sets the mapping; reads the user first and writes only when Immuta differs (usernames compare
- * case-insensitively, as Immuta matches them). Returns the mapping Immuta now holds.
+ * case-insensitively, as Immuta matches them). Returns the mapping Immuta now holds. A failed
+ * write is retried by reading again, so that it sends the profile as it is then, not as it was
+ * before the backoff (another change made meanwhile survives), and a write whose answer was lost
+ * but which took effect is not made again.
  */
-export async function setMapping(client: ImmutaClient, user: UserRef, wanted: PostgresMapping): Promise<PostgresMapping> {
-  const view = await readUser(client, user);
-  if (!view) throw notFound(user);
-  const current = decodePostgresMapping(view.profile);
-  if (sameMapping(current, wanted)) return current;
-  try {
-    await client.request({
-      operation: `Setting the PostgreSQL username of Immuta user "${user.userId}" (IAM ${user.iamId}) to ${describeMapping(wanted)}`,
-      method: "PUT",
-      path: paths.profile(user.iamId, user.userId),
-      body: withPostgresMapping(view.profile, wanted),
-      response: profileShape,
-      permission: PERMISSION,
-    });
-  } catch (error) {
-    throw translate(error, user);
-  }
-  return wanted;
+export function setMapping(client: ImmutaClient, user: UserRef, wanted: PostgresMapping): Promise<PostgresMapping> {
+  return client.retrying(async (attempt) => {
+    // The read is safe to repeat, so it is retried on its own; the write is retried only through this unit.
+    const view = await readUser(client, user);
+    if (!view) throw notFound(user);
+    const current = decodePostgresMapping(view.profile);
+    if (sameMapping(current, wanted)) return current;
+    try {
+      await client.request(
+        {
+          operation: `Setting the PostgreSQL username of Immuta user "${user.userId}" (IAM ${user.iamId}) to ${describeMapping(wanted)}`,
+          method: "PUT",
+          path: paths.profile(user.iamId, user.userId),
+          body: withPostgresMapping(view.profile, wanted),
+          response: profileShape,
+          permission: PERMISSION,
+        },
+        attempt,
+      );
+    } catch (error) {
+      throw translate(error, user);
+    }
+    return wanted;
+  });
 }
 
 /**

@@ -5,10 +5,10 @@
  * password on Lakebase.
  */
 import { createHash } from "node:crypto";
-import { AxiosError, type AxiosResponse } from "axios";
+import axios, { AxiosError, type AxiosResponse } from "axios";
 import { z } from "zod";
-import { DatabricksAuthError } from "../errors";
-import { RetryBudget, retryingHttp } from "../retry";
+import { DatabricksAuthError, redact } from "../errors";
+import { DEFAULT_TIMING, parseRetryAfter, runAttempts } from "../retry";
 
 export interface ServicePrincipal {
   readonly workspaceUrl: string;
@@ -23,7 +23,8 @@ const MAX_RETRIES = 4;
 const tokenResponse = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() }).loose();
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).loose();
 
-const http = retryingHttp({});
+// Every answer is data, so that an error answer never becomes an AxiosError carrying the Basic credentials.
+const http = axios.create({ validateStatus: () => true });
 
 interface CachedToken {
   readonly token: Promise<string>;
@@ -51,8 +52,11 @@ export function workspaceToken(sp: ServicePrincipal, timeoutMs = 30_000): Promis
   return pending;
 }
 
-async function requestToken(sp: ServicePrincipal, timeoutMs: number): Promise<{ token: string; expiresAt: number }> {
-  const budget = new RetryBudget(MAX_RETRIES);
+function requestToken(sp: ServicePrincipal, timeoutMs: number): Promise<{ token: string; expiresAt: number }> {
+  return runAttempts({ maxRetries: MAX_RETRIES, timing: DEFAULT_TIMING }, (error) => (error instanceof DatabricksAuthError ? error : undefined), () => tokenAttempt(sp, timeoutMs));
+}
+
+async function tokenAttempt(sp: ServicePrincipal, timeoutMs: number): Promise<{ token: string; expiresAt: number }> {
   const where = `service principal ${sp.clientId} at ${sp.workspaceUrl}`;
   let response: AxiosResponse;
   try {
@@ -60,23 +64,33 @@ async function requestToken(sp: ServicePrincipal, timeoutMs: number): Promise<{ 
       auth: { username: sp.clientId, password: sp.clientSecret },
       headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
       timeout: timeoutMs,
-      "axios-retry": budget.axiosRetryConfig(),
     });
   } catch (error) {
     if (!(error instanceof AxiosError)) throw error;
-    if (!error.response) {
-      throw new DatabricksAuthError(`Could not reach the Databricks token endpoint for ${where} (${error.code ?? "network error"}). Check workspaceUrl and the network path to the workspace.`);
-    }
-    response = error.response;
+    throw new DatabricksAuthError(`Could not reach the Databricks token endpoint for ${where} (${error.code ?? "network error"}). Check workspaceUrl and the network path to the workspace.`, {
+      networkCode: error.code,
+    });
   }
-  if (response.status === 200) {
+  const status = response.status;
+  if (status === 200) {
     const parsed = tokenResponse.safeParse(response.data);
     if (parsed.success) return { token: parsed.data.access_token, expiresAt: Date.now() + parsed.data.expires_in * 1000 };
-    throw new DatabricksAuthError(`The Databricks token endpoint for ${where} answered without an access token. Check that workspaceUrl is a Databricks workspace URL.`);
+    throw new DatabricksAuthError(`The Databricks token endpoint for ${where} answered without an access token. Check that workspaceUrl is a Databricks workspace URL.`, { status });
   }
   const body = oauthError.safeParse(response.data);
   const code = body.success ? body.data.error : undefined;
-  throw new DatabricksAuthError(`Databricks refused a token for ${where}: HTTP ${response.status}${code ? ` ${code}` : ""}. ${tokenErrorHint(response.status, code)}`);
+  const said = body.success ? scrubbed(` ${body.data.error}${body.data.error_description ? `: ${body.data.error_description}` : ""}`, sp) : "";
+  const retryAfter: unknown = response.headers["retry-after"];
+  throw new DatabricksAuthError(`Databricks refused a token for ${where}: HTTP ${status}${said}. ${tokenErrorHint(status, code)}`, {
+    status,
+    retryAfterMs: parseRetryAfter(typeof retryAfter === "string" ? retryAfter : undefined, Date.now()),
+  });
+}
+
+/** The endpoint's own words without the credentials, should it echo the request (the secret, or the Basic header it was sent in). */
+function scrubbed(text: string, sp: ServicePrincipal): string {
+  const basic = Buffer.from(`${sp.clientId}:${sp.clientSecret}`).toString("base64");
+  return redact(text, [sp.clientSecret, basic, `Basic ${basic}`]);
 }
 
 function tokenErrorHint(status: number, code: string | undefined): string {

@@ -4,12 +4,12 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { AxiosError, type AxiosInstance } from "axios";
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from "axios";
 import pLimit from "p-limit";
 import type { z } from "zod";
 import type { ProviderSettings } from "../config";
-import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, redact } from "../errors";
-import { mayHaveTakenEffect, RetryBudget, retryingHttp } from "../retry";
+import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, NotAnImmutaApiError, redact } from "../errors";
+import { DEFAULT_TIMING, mayHaveTakenEffect, parseRetryAfter, runAttempts, type Attempt, type RetryableFailure, type RetryTiming } from "../retry";
 import { parseOrigin } from "../urls";
 import { authenticateResponse, errorBody, paths } from "./wire";
 
@@ -37,48 +37,132 @@ interface Transport {
 const transports = new Map<string, Transport>();
 
 function transportFor(settings: ProviderSettings): Transport {
-  let transport = transports.get(settings.url);
+  const key = JSON.stringify([settings.url, settings.maxConcurrency]);
+  let transport = transports.get(key);
   if (!transport) {
     const agentOptions = { keepAlive: true, maxSockets: settings.maxConcurrency };
     transport = {
-      http: retryingHttp({
+      http: axios.create({
         baseURL: settings.url,
         httpAgent: new http.Agent(agentOptions),
         httpsAgent: new https.Agent(agentOptions),
         headers: { Accept: "application/json", "User-Agent": "pulumi-immuta-lakebase" },
+        // Every answer is data, so that an error answer never becomes an AxiosError carrying headers and config.
+        validateStatus: () => true,
+        // Immuta's API does not redirect; a redirect leads to a sign-on page, and is reported rather than followed.
+        maxRedirects: 0,
       }),
       limit: pLimit(settings.maxConcurrency),
     };
-    transports.set(settings.url, transport);
+    transports.set(key, transport);
   }
   return transport;
 }
 
-interface Answer {
+/** An HTTP answer reduced to what the client reads (never the headers as a whole: they may echo credentials). */
+interface Reply {
   readonly status: number;
   readonly data: unknown;
-  readonly attempts: number;
-  readonly mayHaveTakenEffect: boolean;
+  /** The media type without parameters, lower-case. */
+  readonly contentType: string | undefined;
+  readonly location: string | undefined;
+  readonly retryAfterMs: number | undefined;
+}
+
+function replyOf(response: AxiosResponse, now: number): Reply {
+  const header = (name: string): string | undefined => {
+    const value: unknown = response.headers[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  return {
+    status: response.status,
+    data: response.data,
+    contentType: header("content-type")?.split(";")[0]?.trim().toLowerCase() || undefined,
+    location: header("location"),
+    retryAfterMs: parseRetryAfter(header("retry-after"), now),
+  };
+}
+
+/**
+ * Immuta's API answers JSON and never redirects. A redirect, or a non-JSON answer that a gateway in
+ * front of a real Immuta would not give (those are 429 and 5xx), means immuta:url points elsewhere.
+ */
+function isFromImmutaApi(reply: Reply): boolean {
+  if (reply.status >= 300 && reply.status < 400) return false;
+  if (reply.status >= 500 || reply.status === 429 || reply.contentType === undefined) return true;
+  return /^application\/([\w.-]+\+)?json$/.test(reply.contentType);
+}
+
+/** A redirect's target as origin and path: its query may carry a sign-on request or a token. */
+function redirectTarget(location: string | undefined, from: string): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    const target = new URL(location, from);
+    return `${target.origin}${target.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The failures the retry loop may retry: Immuta's answers and network failures. */
+function retryableFailure(error: unknown): RetryableFailure | undefined {
+  return error instanceof ImmutaApiError || error instanceof ImmutaUnreachableError ? error : undefined;
 }
 
 export class ImmutaClient {
   private tokenPromise: Promise<string> | undefined;
+  private readonly timing: RetryTiming;
 
-  constructor(private readonly settings: ProviderSettings) {
+  /** `timing` is for tests, which scale the backoff down or act between attempts. */
+  constructor(
+    private readonly settings: ProviderSettings,
+    timing: Partial<RetryTiming> = {},
+  ) {
     const parsed = parseOrigin(settings.url);
     if ("problem" in parsed) throw new ConfigurationError(`The Immuta URL ${parsed.problem}.`);
+    this.timing = { ...DEFAULT_TIMING, ...timing };
   }
 
-  /** Sends the request with a bearer token; after a 401 it authenticates again and replays it once. */
-  async request<T>(req: ImmutaRequest<T>): Promise<T> {
-    const used = this.token();
-    const token = await used;
-    const first = await this.send(req, token);
-    if (first.status !== 401) return this.parse(req, first, token);
-    // Only the first request to see the token refused drops it; the others share the new exchange.
-    if (this.tokenPromise === used) this.tokenPromise = undefined;
-    const renewed = await this.token();
-    return this.parse(req, await this.send(req, renewed), renewed);
+  /**
+   * Sends the request with the current bearer token and retries it as a unit of its own; or, given
+   * an attempt of a unit that the caller retries (see `retrying`), sends it within that attempt only.
+   */
+  request<T>(req: ImmutaRequest<T>, attempt?: Attempt): Promise<T> {
+    return attempt ? this.attempt(req, attempt) : this.retrying((each) => this.attempt(req, each));
+  }
+
+  /**
+   * Runs a unit of work (say, a read and the write that depends on it) within this client's retry
+   * limits: when a request sent within the attempt (`request(req, attempt)`) fails in a way worth
+   * retrying, the whole unit runs again after the backoff.
+   */
+  retrying<T>(unit: (attempt: Attempt) => Promise<T>): Promise<T> {
+    return runAttempts({ maxRetries: this.settings.maxRetries, timing: this.timing }, retryableFailure, unit);
+  }
+
+  private async attempt<T>(req: ImmutaRequest<T>, attempt: Attempt): Promise<T> {
+    const { reply, token } = await this.sendWithCurrentToken(req, attempt);
+    return this.parse(req, reply, attempt, token);
+  }
+
+  /**
+   * Sends with the current token. A 401 for a token that was replaced while the request was on its
+   * way is sent again with the replacement; a 401 for the current token renews it, once per attempt,
+   * so a 401 after that means Immuta refused a token it had just issued.
+   */
+  private async sendWithCurrentToken(req: ImmutaRequest<unknown>, attempt: Attempt): Promise<{ reply: Reply; token: string }> {
+    let renewed = false;
+    for (;;) {
+      const current = this.token();
+      const token = await current;
+      const reply = await this.send(req, token, attempt);
+      if (reply.status !== 401 || renewed) return { reply, token };
+      // Only the first request to see the current token refused drops it; the others share the new exchange.
+      if (this.tokenPromise === current) {
+        this.tokenPromise = undefined;
+        renewed = true;
+      }
+    }
   }
 
   private token(): Promise<string> {
@@ -98,20 +182,14 @@ export class ImmutaClient {
       body: { apikey: this.settings.apiKey },
       response: authenticateResponse,
     };
-    return this.parse(req, await this.send(req, undefined), undefined).token;
+    const { token } = await this.retrying(async (attempt) => this.parse(req, await this.send(req, undefined, attempt), attempt, undefined));
+    return token;
   }
 
-  private async send(req: ImmutaRequest<unknown>, token: string | undefined): Promise<Answer> {
+  /** One HTTP exchange, holding a concurrency slot only while it is in flight (never during a backoff). */
+  private async send(req: ImmutaRequest<unknown>, token: string | undefined, attempt: Attempt): Promise<Reply> {
     const { http, limit } = transportFor(this.settings);
-    const budget = new RetryBudget(this.settings.maxRetries);
-    const outcome = (status: number, data: unknown, lastMayHaveTakenEffect: boolean): Answer => ({
-      status,
-      data,
-      attempts: budget.attempts,
-      mayHaveTakenEffect: budget.earlierAttemptMayHaveTakenEffect || lastMayHaveTakenEffect,
-    });
     try {
-      // The request config (and so the retry window) is made once a concurrency slot is free.
       const response = await limit(() =>
         http.request({
           method: req.method,
@@ -120,30 +198,33 @@ export class ImmutaClient {
           data: req.body,
           timeout: this.settings.requestTimeoutMs,
           headers: token ? { Authorization: `Bearer ${token}` } : undefined,
-          "axios-retry": budget.axiosRetryConfig(),
         }),
       );
-      return outcome(response.status, response.data, false);
+      return replyOf(response, this.timing.now());
     } catch (error) {
-      if (error instanceof AxiosError && error.response) return outcome(error.response.status, error.response.data, mayHaveTakenEffect(error));
+      const networkCode = error instanceof AxiosError ? error.code : undefined;
       const reason = error instanceof AxiosError ? describeNetworkFailure(error) : "unexpected client failure";
-      const ambiguous = budget.earlierAttemptMayHaveTakenEffect || (error instanceof AxiosError && mayHaveTakenEffect(error));
-      throw new ImmutaUnreachableError(req.operation, reason, budget.attempts, this.settings.url, ambiguous);
+      const ambiguous = attempt.earlierMayHaveTakenEffect || (error instanceof AxiosError && mayHaveTakenEffect({ networkCode }));
+      throw new ImmutaUnreachableError(req.operation, reason, attempt.number, this.settings.url, ambiguous, networkCode);
     }
   }
 
-  private parse<T>(req: ImmutaRequest<T>, answer: Answer, token: string | undefined): T {
-    if (answer.status >= 200 && answer.status < 300) {
-      const parsed = req.response.safeParse(answer.data);
+  private parse<T>(req: ImmutaRequest<T>, reply: Reply, attempt: Attempt, token: string | undefined): T {
+    if (!isFromImmutaApi(reply)) {
+      throw new NotAnImmutaApiError(req.operation, this.settings.url, reply.status, reply.contentType, redirectTarget(reply.location, `${this.settings.url}${req.path}`));
+    }
+    if (reply.status >= 200 && reply.status < 300) {
+      const parsed = req.response.safeParse(reply.data);
       if (parsed.success) return parsed.data;
       const where = parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
-      throw new ImmutaApiError(req.operation, answer.status, `unexpected response shape: ${where}`, answer.attempts,
+      throw new ImmutaApiError(req.operation, reply.status, `unexpected response shape: ${where}`, attempt.number,
         "This Immuta version answers differently than provider/immuta/wire.ts assumes; please report it with the Immuta version.");
     }
-    const body = errorBody.safeParse(answer.data);
+    const body = errorBody.safeParse(reply.data);
     const message = body.success ? (body.data.message ?? body.data.error ?? "") : "";
     const scrubbed = redact(message, [this.settings.apiKey, token, ...(req.secrets ?? [])]);
-    throw new ImmutaApiError(req.operation, answer.status, scrubbed, answer.attempts, hintFor(answer.status, req), answer.mayHaveTakenEffect);
+    const ambiguous = attempt.earlierMayHaveTakenEffect || mayHaveTakenEffect({ status: reply.status });
+    throw new ImmutaApiError(req.operation, reply.status, scrubbed, attempt.number, hintFor(reply.status, req), ambiguous, reply.retryAfterMs);
   }
 }
 
@@ -154,7 +235,7 @@ function hintFor(status: number, req: ImmutaRequest<unknown>): string {
     case 401:
       return req.path === paths.authenticate()
         ? "The API key was rejected. Check that immuta:apiKey (or IMMUTA_API_KEY) is a current API key of this Immuta tenant."
-        : "Immuta rejected the bearer token twice. Check that the API key has not been revoked.";
+        : "Immuta refused a bearer token it had just issued for the API key. Check that the API key has not been revoked and that its Immuta user is enabled.";
     case 403:
       return `The API key's Immuta user lacks the permission${req.permission ? ` ${req.permission}` : ""} this needs. Grant it in Immuta (People → Users → Permissions) or use another key.`;
     case 404:
@@ -189,7 +270,7 @@ const clients = new Map<string, ImmutaClient>();
 
 /** The one client per Immuta URL and API key in this process (so every resource shares its token). */
 export function immutaClientFor(settings: ProviderSettings): ImmutaClient {
-  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries]);
+  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries, settings.maxConcurrency]);
   let client = clients.get(key);
   if (!client) {
     client = new ImmutaClient(settings);

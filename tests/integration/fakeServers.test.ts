@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
 import { z } from "zod";
-import { ImmutaApiError, ImmutaClient, PartialCreateError, readConnection, registerConnection, workspaceToken } from "../../provider";
+import { ImmutaApiError, ImmutaClient, NotAnImmutaApiError, PartialCreateError, readConnection, registerConnection, workspaceToken } from "../../provider";
 import { RegistrationIncomplete } from "../../provider/connection";
-import { startFakeServer, type FakeServer } from "../support/fakeHttp";
+import { startFakeServer, type FakeAnswer, type FakeServer } from "../support/fakeHttp";
 import { rejection } from "./fixtures";
 
 const API_KEY = "imk_fake_key_0123456789";
@@ -79,6 +79,18 @@ describe("clients against answers the emulator never gives", () => {
       }
     });
 
+    it("records as unconfirmed a registration that something between answered 2xx with a page of its own", async () => {
+      server = await startFakeServer(({ method, url }): FakeAnswer => {
+        if (url === "/bim/apikey/authenticate") return { status: 200, body: { token: "t0123" } };
+        if (method === "POST" && url === "/data/connection") return { status: 200, body: "<html>Request queued</html>", headers: { "content-type": "text/html" } };
+        return { status: 404, body: { statusCode: 404, error: "Not Found", message: "none" } };
+      });
+      const error = await rejection(registerConnection(new ImmutaClient(settings(server.url)), declaration, { ...settings(server.url), log: () => undefined, warn: () => undefined }));
+      assert.ok(error instanceof RegistrationIncomplete, error.message);
+      assert.deepEqual([error.connectionKey, error.confirmed], ["sales", false]);
+      assert.match(error.message, /does not look like an Immuta API.*may have happened/s);
+    });
+
     it("records the connection rather than orphan it when every step after the 2xx fails", async () => {
       server = await oddImmuta({ status: 200, body: { ...view, bulkId: 7 } }, { status: 500, body: { message: "database unavailable" } });
       const error = await rejection(
@@ -97,6 +109,45 @@ describe("clients against answers the emulator never gives", () => {
     assert.equal(token, "at_0123");
     assert.equal(server.requests.length, 3);
     assert.match(server.requests[0].body, /grant_type=client_credentials&scope=all-apis/);
+  });
+
+  it("scrubs the client secret and the Basic credentials that a token endpoint echoes in error and error_description", async () => {
+    const clientId = "5f0c0a5e-0000-4000-8000-000000000001";
+    const basic = Buffer.from(`${clientId}:${SECRET}`).toString("base64");
+    server = await startFakeServer(() => ({
+      status: 401,
+      body: { error: `invalid_client (Authorization: Basic ${basic})`, error_description: `client_secret ${SECRET} is not valid; credentials ${basic}` },
+    }));
+    const error = await rejection(workspaceToken({ workspaceUrl: server.url, clientId, clientSecret: SECRET }));
+    const rendered = `${error.message}\n${inspect(error, { depth: 5 })}`;
+    for (const secret of [SECRET, basic]) assert.ok(!rendered.includes(secret), rendered);
+    assert.match(error.message, /HTTP 401 invalid_client \(Authorization: \[secret\]\): client_secret \[secret\] is not valid; credentials \[secret\]\./);
+  });
+
+  it("reports an HTML page at immuta:url as not an Immuta API, saying what came back and what to set", async () => {
+    server = await startFakeServer(() => ({ status: 200, body: "<!doctype html><title>Sign in</title>", headers: { "content-type": "text/html; charset=utf-8" } }));
+    const error = await rejection(readConnection(new ImmutaClient(settings(server.url)), "sales", { warn: () => undefined }));
+    assert.ok(error instanceof NotAnImmutaApiError);
+    assert.deepEqual({ ...error }, { code: "NOT_AN_IMMUTA_API", name: "NotAnImmutaApiError", operation: "Exchanging the Immuta API key for a token", url: server.url, status: 200, contentType: "text/html", redirectTo: undefined });
+    assert.equal(
+      error.message,
+      `Exchanging the Immuta API key for a token failed: immuta:url (${server.url}) does not look like an Immuta API: it answered HTTP 200 text/html. ` +
+        "Point immuta:url (or IMMUTA_URL) at the tenant's API origin, e.g. https://<tenant>.immuta.com, not a login page, proxy or other site.",
+    );
+  });
+
+  it("reports a redirect at immuta:url as not an Immuta API without following it into the login page", async () => {
+    server = await startFakeServer(({ url }): FakeAnswer =>
+      url.startsWith("/login")
+        ? { status: 200, body: "<!doctype html><title>Sign in</title>", headers: { "content-type": "text/html" } }
+        : { status: 302, headers: { location: "/login?SAMLRequest=c2VjcmV0", "content-type": "text/plain" }, body: "Found" },
+    );
+    const error = await rejection(readConnection(new ImmutaClient(settings(server.url)), "sales", { warn: () => undefined }));
+    assert.ok(error instanceof NotAnImmutaApiError);
+    assert.deepEqual([error.status, error.redirectTo], [302, `${server.url}/login`]);
+    assert.match(error.message, new RegExp(`it answered HTTP 302, a redirect to ${server.url}/login\\. Point immuta:url`));
+    assert.doesNotMatch(error.message, /SAMLRequest/);
+    assert.deepEqual(server.requests.map((r) => [r.method, r.url]), [["POST", "/bim/apikey/authenticate"]]);
   });
 
   it("keeps the recorded outputs of a partial create, which hold the secret, out of inspect and JSON", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import type { AxiosInstance } from "axios";
 import type { Emulator } from "../../emulator";
 import { clearMapping, IamManagedUsernameError, ImmutaApiError, ImmutaClient, readMapping, setMapping, UserNotFoundError, type PostgresMapping } from "../../provider";
-import { immutaApi, requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
+import { clearFaults, immutaApi, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";
 import { collectingLog, rejection, settingsFor } from "./fixtures";
 
@@ -99,5 +99,66 @@ describe("user mapping logic against the emulator", function () {
     const error = await rejection(setMapping(client, { iamId: "okta", userId: "oscar@corp.example.com" }, { mode: "username", username: "oscar2" }));
     assert.ok(error instanceof IamManagedUsernameError);
     assert.match(error.message, /profile schema of IAM "okta".*Profile Schema/);
+  });
+
+  describe("a write that fails and is retried", () => {
+    const profilePath = "/bim/iam/bim/user/alice%40example.com/profile";
+
+    afterEach(async () => {
+      await clearFaults(em);
+    });
+
+    it("regression: keeps another actor's profile change made while the failed write backed off, instead of re-sending the profile as first read", async () => {
+      await setFaults(em, { rate5xx: 1, statuses5xx: [503], methods: ["PUT"], pathPrefix: "/bim/iam" });
+      const backoffs: number[] = [];
+      const retrying = new ImmutaClient(settingsFor(em), {
+        random: () => 0,
+        sleep: async (ms) => {
+          backoffs.push(ms);
+          // Another actor changes the phone number while the mapping write waits to be retried.
+          await clearFaults(em);
+          const { data } = await api.get(profilePath);
+          await api.put(profilePath, { ...data, phone: "+1 617 555 0199" });
+        },
+      });
+      const since = await lastSeq(em);
+      assert.deepEqual(await setMapping(retrying, alice, { mode: "username", username: "alice_pg" }), { mode: "username", username: "alice_pg" });
+      const { data } = await api.get(profilePath);
+      assert.deepEqual([data.phone, data.externalUserIds], ["+1 617 555 0199", { databricksUser: "alice@example.com", snowflakeUser: "ALICE", postgresqlUser: "alice_pg" }]);
+      assert.deepEqual(backoffs, [250]);
+      assert.deepEqual((await requestLog(em, { since })).map((e) => [e.method, e.route, e.status]), [
+        ["POST", "/bim/apikey/authenticate", 200],
+        ["GET", "/bim/iam/:iamid/user/:userid", 200],
+        ["PUT", "/bim/iam/:iamid/user/:userid/profile", 503],
+        ["GET", "/bim/iam/:iamid/user/:userid/profile", 200],
+        ["PUT", "/bim/iam/:iamid/user/:userid/profile", 200],
+        ["GET", "/bim/iam/:iamid/user/:userid", 200],
+        ["PUT", "/bim/iam/:iamid/user/:userid/profile", 200],
+        ["GET", "/bim/iam/:iamid/user/:userid/profile", 200],
+      ]);
+    });
+
+    it("does not write again when the write whose answer was lost took effect", async () => {
+      await setFaults(em, { rateLostAnswer: 1, methods: ["PUT"], pathPrefix: "/bim/iam" });
+      const since = await lastSeq(em);
+      const quick = new ImmutaClient(settingsFor(em), { baseDelayMs: 1 });
+      assert.deepEqual(await setMapping(quick, alice, { mode: "none" }), { mode: "none" });
+      assert.deepEqual((await requestLog(em, { since })).map((e) => [e.method, e.route, e.fault]), [
+        ["POST", "/bim/apikey/authenticate", null],
+        ["GET", "/bim/iam/:iamid/user/:userid", null],
+        ["PUT", "/bim/iam/:iamid/user/:userid/profile", "lostAnswer"],
+        ["GET", "/bim/iam/:iamid/user/:userid", null],
+      ]);
+      assert.deepEqual((await readMapping(client, alice))?.mapping, { mode: "none" });
+    });
+
+    it("gives up after immuta:maxRetries, counting each read-and-write as one attempt", async () => {
+      await setFaults(em, { rate429: 1, retryAfterSeconds: 0, methods: ["PUT"], pathPrefix: "/bim/iam" });
+      const since = await lastSeq(em);
+      const error = await rejection(setMapping(new ImmutaClient(settingsFor(em, { maxRetries: 2 }), { baseDelayMs: 1 }), alice, { mode: "none" }));
+      assert.ok(error instanceof ImmutaApiError);
+      assert.deepEqual([error.status, error.attempts], [429, 3]);
+      assert.deepEqual((await requestLog(em, { since })).map((e) => e.method), ["POST", "GET", "PUT", "GET", "PUT", "GET", "PUT"]);
+    });
   });
 });

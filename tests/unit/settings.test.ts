@@ -36,4 +36,29 @@ describe("provider settings", () => {
       return /must not contain credentials/.test(e.message);
     });
   });
+
+  it("regression: immuta:url and immuta:apiKey swapped no longer prints the key", () => {
+    const key = "imk_0123456789abcdef";
+    assert.throws(() => resolveSettings(config({ "immuta:url": key, "immuta:apiKey": "https://tenant.immuta.com" }), {}), (e: Error) => {
+      assert.ok(e instanceof ConfigurationError);
+      assert.equal(
+        e.message,
+        "The Immuta provider settings are incomplete or invalid:\n" +
+          "- immuta:url (env IMMUTA_URL) is not a URL; use the form https://host (immuta:apiKey holds a URL: are the two swapped?). Set it with: pulumi config set immuta:url https://<tenant>.immuta.com",
+      );
+      return true;
+    });
+  });
+
+  it("never repeats a setting's value in its message, as any value may be a misplaced secret", () => {
+    const values = ["s3cr3t-value-1", "key:s3cr3t-value-1", "ftp://s3cr3t-value-1.example.com", "http://s3cr3t-value-1.example.com", "https://tenant.example.com/s3cr3t-value-1", "https://tenant.example.com/?k=s3cr3t-value-1"];
+    for (const value of values) {
+      for (const key of ["immuta:url", "immuta:requestTimeoutMs", "immuta:maxRetries", "immuta:maxConcurrency", "immuta:crawlTimeoutMs"]) {
+        assert.throws(() => resolveSettings(config({ "immuta:url": "https://tenant.example.com", "immuta:apiKey": "k", [key]: value }), {}), (e: Error) => {
+          assert.ok(!e.message.includes("s3cr3t-value-1"), `${key}=${value}: ${e.message}`);
+          return e instanceof ConfigurationError;
+        });
+      }
+    }
+  });
 });
