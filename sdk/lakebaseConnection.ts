@@ -13,7 +13,7 @@ export interface LakebaseConnectionArgs {
   readonly database?: pulumi.Input<string>;
   /** The Databricks workspace URL, e.g. `https://dbc-1234abcd-5678.cloud.databricks.com`. */
   readonly workspaceUrl: pulumi.Input<string>;
-  /** The service principal's application (client) id. */
+  /** The service principal's application (client) id, a UUID; any case, stored and sent in lower case. */
   readonly clientId: pulumi.Input<string>;
   /** An OAuth secret of the service principal; always stored as a Pulumi secret. */
   readonly clientSecret: pulumi.Input<string>;

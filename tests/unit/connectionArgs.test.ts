@@ -60,6 +60,37 @@ describe("LakebaseConnection check", () => {
     assert.deepEqual((await provider.check({}, { ...valid, hostname: "10.0.0.5" })).failures, []);
   });
 
+  it("refuses a NUL character in every string argument, once per field", async () => {
+    const { failures } = await provider.check({}, {
+      displayName: "sales\u0000",
+      hostname: "instance-1.database.cloud.databricks.com\u0000",
+      database: "data\u0000base",
+      workspaceUrl: "https://dbc-1234.cloud.databricks.com\u0000",
+      clientId: `${valid.clientId}\u0000`,
+      clientSecret: "dose\u0000123",
+    });
+    const nul = "must not contain a NUL character";
+    assert.deepEqual(failures, ["displayName", "hostname", "database", "workspaceUrl", "clientId", "clientSecret"].map((property) => ({ property, reason: nul })));
+  });
+
+  it("bounds hostname at 253 characters (DNS), workspaceUrl at 2048 and clientSecret at 1024", async () => {
+    const label = "a".repeat(63);
+    const longestHost = [label, label, label, "b".repeat(61)].join(".");
+    assert.equal(longestHost.length, 253);
+    assert.deepEqual((await provider.check({}, { ...valid, hostname: longestHost, clientSecret: "s".repeat(1024) })).failures, []);
+    assert.deepEqual((await provider.check({}, { ...valid, hostname: `a${longestHost}`, workspaceUrl: `https://${"w".repeat(2041)}`, clientSecret: "s".repeat(1025) })).failures, [
+      { property: "hostname", reason: "must be at most 253 characters, the longest DNS name" },
+      { property: "workspaceUrl", reason: "must be at most 2048 characters" },
+      { property: "clientSecret", reason: "must be at most 1024 characters" },
+    ]);
+  });
+
+  it("stores a clientId typed in upper case in lower case, as Databricks issued it (it was sent as typed and refused with invalid_client)", async () => {
+    const { inputs, failures } = await provider.check({}, { ...valid, clientId: valid.clientId.toUpperCase() });
+    assert.deepEqual(failures, []);
+    assert.equal(inputs.clientId, valid.clientId);
+  });
+
   it("lets preview's unknown values through unvalidated", async () => {
     const { inputs, failures } = await provider.check({}, { ...valid, hostname: UNKNOWN, clientSecret: UNKNOWN });
     assert.deepEqual(failures, []);
@@ -94,6 +125,14 @@ describe("LakebaseConnection diff", () => {
   it("treats unknown values as changes", async () => {
     assert.equal((await provider.diff("k", olds, { ...news, clientId: UNKNOWN })).changes, true);
     assert.deepEqual((await provider.diff("k", olds, { ...news, displayName: UNKNOWN })).replaces, ["displayName"]);
+  });
+
+  it("shows no change when the state and the program differ in the case of clientId only", async () => {
+    const stateInUpperCase = { ...olds, clientId: valid.clientId.toUpperCase() };
+    for (const [state, typed] of [[olds, valid.clientId.toUpperCase()], [stateInUpperCase, valid.clientId], [stateInUpperCase, valid.clientId.toUpperCase()]] as const) {
+      const { inputs } = await provider.check(state, { ...valid, clientId: typed });
+      assert.deepEqual(await provider.diff("sales_lakebase", state, inputs), { changes: false, replaces: [], deleteBeforeReplace: false }, `${state.clientId} vs ${typed}`);
+    }
   });
 
   it("compares host, URL and client id case-insensitively", async () => {

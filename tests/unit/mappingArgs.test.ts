@@ -32,6 +32,58 @@ describe("ExternalUserMapping check", () => {
     }
   });
 
+  it("refuses a userId or iamId of . or .., which reached the URL as a dot segment and addressed another path (iamId \"..\" sent GET /bim/user/<userId>)", async () => {
+    const dotSegment = (segment: string) => `must not be "${segment}", which in a request path addresses another Immuta resource`;
+    assert.deepEqual((await provider.check({}, { userId: "..", iamId: ".", mode: "none" })).failures, [
+      { property: "userId", reason: dotSegment("..") },
+      { property: "iamId", reason: dotSegment(".") },
+    ]);
+    assert.deepEqual((await provider.check({}, { userId: ".", iamId: "..", mode: "none" })).failures, [
+      { property: "userId", reason: dotSegment(".") },
+      { property: "iamId", reason: dotSegment("..") },
+    ]);
+  });
+
+  it("refuses a NUL character in every string argument, once per field", async () => {
+    assert.deepEqual((await provider.check({}, { userId: "alice\u0000@example.com", iamId: "bim\u0000", postgresUsername: "\u0000alice" })).failures, [
+      { property: "userId", reason: "must not contain a NUL character" },
+      { property: "iamId", reason: "must not contain a NUL character" },
+      { property: "postgresUsername", reason: "must not contain a NUL character" },
+    ]);
+  });
+
+  it("refuses a whitespace-only postgresUsername, which was written to Immuta", async () => {
+    assert.deepEqual((await provider.check({}, { userId: "alice", postgresUsername: " \t " })).failures, [{ property: "postgresUsername", reason: "must not be only whitespace" }]);
+    assert.deepEqual((await provider.check({}, { userId: "alice", postgresUsername: " alice " })).failures, [], "a PostgreSQL identifier may hold spaces");
+  });
+
+  it("refuses whitespace at either end or a line break in userId and iamId", async () => {
+    const edges = "must not begin or end with whitespace";
+    const controls = "must not contain a line break, tab or other control character";
+    const cases: [Record<string, unknown>, { property: string; reason: string }[]][] = [
+      [{ userId: " alice@example.com" }, [{ property: "userId", reason: edges }]],
+      [{ userId: "alice@example.com\u00a0" }, [{ property: "userId", reason: edges }]],
+      [{ userId: "alice@example.com\n" }, [{ property: "userId", reason: controls }]],
+      [{ userId: "alice\r\nbob" }, [{ property: "userId", reason: controls }]],
+      [{ userId: "alice", iamId: "okta " }, [{ property: "iamId", reason: edges }]],
+      [{ userId: "alice", iamId: "ok\tta" }, [{ property: "iamId", reason: controls }]],
+    ];
+    for (const [news, failures] of cases) {
+      assert.deepEqual((await provider.check({}, { mode: "none", ...news })).failures, failures, JSON.stringify(news));
+    }
+    assert.deepEqual((await provider.check({}, { userId: "Alice Smith", iamId: "okta", mode: "none" })).failures, [], "inner spaces are kept");
+  });
+
+  it("bounds userId at 254 characters (an e-mail address) and iamId at 64", async () => {
+    const longest = `${"a".repeat(64)}@${"b".repeat(185)}.com`;
+    assert.equal(longest.length, 254);
+    assert.deepEqual((await provider.check({}, { userId: longest, iamId: "i".repeat(64), mode: "none" })).failures, []);
+    assert.deepEqual((await provider.check({}, { userId: `${longest}m`, iamId: "i".repeat(65), mode: "none" })).failures, [
+      { property: "userId", reason: "must be at most 254 characters, the longest e-mail address" },
+      { property: "iamId", reason: "must be at most 64 characters" },
+    ]);
+  });
+
   it("lets preview's unknown values through", async () => {
     const { inputs, failures } = await provider.check({}, { userId: UNKNOWN, postgresUsername: UNKNOWN });
     assert.deepEqual(failures, []);
