@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RESOURCE_NAME_INPUT } from "../provider/resources/resourceName";
 import { lakebaseConnectionProvider } from "./shim";
 import { LAKEBASE_CONNECTION, RESOURCE_MODULE } from "./typeTokens";
 
@@ -23,7 +24,10 @@ export interface LakebaseConnectionArgs {
   readonly adopt?: pulumi.Input<boolean>;
 }
 
-/** A Databricks Lakebase database registered in Immuta as a connection (OAuth M2M with a service principal). */
+/**
+ * A Databricks Lakebase database registered in Immuta as a connection (OAuth M2M with a service
+ * principal). A second resource of the stack for the same key, in any case, fails at preview.
+ */
 export class LakebaseConnection extends pulumi.dynamic.Resource {
   declare readonly displayName: pulumi.Output<string>;
   declare readonly hostname: pulumi.Output<string>;
@@ -50,6 +54,7 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
       lakebaseConnectionProvider,
       name,
       {
+        [RESOURCE_NAME_INPUT]: name,
         displayName: args.displayName,
         hostname: args.hostname,
         port: args.port,

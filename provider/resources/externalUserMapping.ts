@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMapping, type UserRef } from "../userMapping";
+import { managedUser } from "./deploymentClaims";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
@@ -63,8 +64,9 @@ export interface ExternalUserMappingOutputs {
 }
 
 export class ExternalUserMappingProvider extends ImmutaResourceProvider {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
-    return checkArgs(news);
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    const { inputs, failures } = checkArgs(news);
+    return { inputs, failures: [...failures, ...this.recordClaim("ExternalUserMapping", "userId", news, managedUser(inputs), managedUser(olds))] };
   }
 
   async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>) {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { AfterRegistration, deregisterConnection, readConnection, registerConnection, sameValue, updateConnection, type ConnectionDeclaration, type CrawlResult, type LiveConnection } from "../connection";
 import { ImmutaApiError, PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
+import { managedConnection } from "./deploymentClaims";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
@@ -64,8 +65,9 @@ export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
 }
 
 export class LakebaseConnectionProvider extends ImmutaResourceProvider {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
-    return checkShape(argsShape, news);
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    const { inputs, failures } = checkShape(argsShape, news);
+    return { inputs, failures: [...failures, ...this.recordClaim("LakebaseConnection", "displayName", news, managedConnection(inputs), managedConnection(olds))] };
   }
 
   async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
-import { LakebaseConnectionProvider } from "../../provider";
+import { ExternalUserMappingProvider, LakebaseConnectionProvider } from "../../provider";
+import { DeploymentClaims } from "../../provider/resources/deploymentClaims";
 import { UNKNOWN } from "../../provider/resources/inputs";
+import { RESOURCE_NAME_INPUT } from "../../provider/resources/resourceName";
 
 const provider = new LakebaseConnectionProvider(() => undefined);
 const valid = {
@@ -138,5 +140,60 @@ describe("LakebaseConnection diff", () => {
   it("compares host, URL and client id case-insensitively", async () => {
     const diff = await provider.diff("k", olds, { ...news, hostname: olds.hostname.toUpperCase(), clientId: valid.clientId.toUpperCase() });
     assert.equal(diff.changes, false);
+  });
+});
+
+describe("LakebaseConnection check across one deployment", () => {
+  let claims: DeploymentClaims;
+  let connections: LakebaseConnectionProvider;
+  beforeEach(() => {
+    claims = new DeploymentClaims();
+    connections = new LakebaseConnectionProvider(() => undefined, claims);
+  });
+  const declared = (name: string, overrides: Record<string, unknown> = {}) => ({ [RESOURCE_NAME_INPUT]: name, ...valid, ...overrides });
+  const failuresOf = async (olds: Record<string, unknown>, news: Record<string, unknown>) => (await connections.check(olds, news)).failures;
+
+  it("fails a second connection with the same key in any case, naming both resources and the connection (they silently fought, and destroying one deregistered the other's)", async () => {
+    const first = await connections.check({}, declared("sales"));
+    assert.deepEqual(first, { inputs: (await provider.check({}, valid)).inputs, failures: [] }, "the resource name is not an input");
+    assert.deepEqual(await failuresOf({}, declared("sales-copy", { displayName: "Sales_Lakebase" })), [
+      {
+        property: "displayName",
+        reason:
+          'LakebaseConnection "sales-copy" and LakebaseConnection "sales" both manage the Immuta connection "Sales_Lakebase" (LakebaseConnection "sales" declares the Immuta connection "sales_lakebase", the same to Immuta): ' +
+          "each would overwrite what the other sets, and deleting either deregisters it, with its data sources. Keep one of them. " +
+          'To keep LakebaseConnection "sales-copy" in place of LakebaseConnection "sales", remove LakebaseConnection "sales" and give LakebaseConnection "sales-copy" aliases: [{ name: "sales" }], ' +
+          'so that Pulumi renames LakebaseConnection "sales" rather than deleting it',
+      },
+    ]);
+  });
+
+  it("counts a re-check and a rename of the same resource as no clash, but fails a connection taking the key that a rename gives up", async () => {
+    const { inputs } = await connections.check({}, declared("sales"));
+    assert.deepEqual(await failuresOf(inputs, declared("sales")), []);
+    assert.deepEqual(await failuresOf(inputs, declared("sales", { displayName: "sales_v2" })), []);
+    assert.deepEqual(await failuresOf({}, declared("sales-old-key", { adopt: true })), [
+      {
+        property: "displayName",
+        reason:
+          'LakebaseConnection "sales" gives up the Immuta connection "sales_lakebase" in this deployment, which replaces it, while LakebaseConnection "sales-old-key" manages it: ' +
+          'deleting the old LakebaseConnection deregisters it, with its data sources, undoing LakebaseConnection "sales-old-key". ' +
+          'Make the two changes in separate deployments: first the one that replaces LakebaseConnection "sales", then the one that gives it to LakebaseConnection "sales-old-key"',
+      },
+    ]);
+  });
+
+  it("tells a connection and a mapping of the same Pulumi name apart, through claims both kinds share", async () => {
+    const mappings = new ExternalUserMappingProvider(() => undefined, claims);
+    assert.deepEqual((await mappings.check({}, { [RESOURCE_NAME_INPUT]: "sales", userId: "sales_lakebase", mode: "none" })).failures, []);
+    assert.deepEqual(await failuresOf({}, declared("sales")), []);
+    assert.deepEqual((await mappings.check({}, { [RESOURCE_NAME_INPUT]: "other", userId: "sales_lakebase", mode: "none" })).failures.map((f) => f.reason.split(":")[0]), [
+      'ExternalUserMapping "other" and ExternalUserMapping "sales" both manage the PostgreSQL mapping of user "sales_lakebase" in IAM "bim"',
+    ]);
+  });
+
+  it("claims nothing for a displayName unknown in preview", async () => {
+    assert.deepEqual(await failuresOf({}, declared("later", { displayName: UNKNOWN })), []);
+    assert.deepEqual(await failuresOf({}, declared("sales")), []);
   });
 });
