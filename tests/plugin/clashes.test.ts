@@ -8,17 +8,17 @@ import type { PluginHost, PropertyMap } from "../support/pluginHost";
 import { checked, CONNECTION_TYPE, hostFor, lastSeq, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
 
 describe("two resources that manage one thing, through the real dynamic-provider host", function () {
-  let em: Emulator;
+  let emulator: Emulator;
   let host: PluginHost;
   let texts: { connection: string; mapping: string };
   let since: number;
 
   before(async () => {
-    em = await sharedEmulator();
-    await resetEmulator(em);
+    emulator = await sharedEmulator();
+    await resetEmulator(emulator);
     texts = await providerTexts();
-    host = await hostFor(em);
-    since = await lastSeq(em);
+    host = await hostFor(emulator);
+    since = await lastSeq(emulator);
   });
 
   after(async () => {
@@ -30,11 +30,11 @@ describe("two resources that manage one thing, through the real dynamic-provider
   const connection = (name: string, displayName: string) => ({
     [RESOURCE_NAME_INPUT]: name,
     displayName,
-    hostname: em.lakebase.hostname,
-    port: em.lakebase.port,
-    workspaceUrl: em.workspaceUrl,
-    clientId: em.clientId,
-    clientSecret: em.clientSecret,
+    hostname: emulator.lakebase.hostname,
+    port: emulator.lakebase.port,
+    workspaceUrl: emulator.workspaceUrl,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
     __provider: texts.connection,
   });
 
@@ -68,6 +68,6 @@ describe("two resources that manage one thing, through the real dynamic-provider
   });
 
   it("sent Immuta no request for any of these Checks", async () => {
-    assert.deepEqual(await requestLog(em, { since }), []);
+    assert.deepEqual(await requestLog(emulator, { since }), []);
   });
 });
