@@ -3,12 +3,17 @@
  * The SDK's thin provider shims load this module at call time, so refresh and destroy always run
  * the installed version rather than a copy frozen in the state.
  */
+import { DeploymentClaims } from "./resources/deploymentClaims";
 import { ExternalUserMappingProvider } from "./resources/externalUserMapping";
+import { progress } from "./resources/immutaResourceProvider";
 import { LakebaseConnectionProvider } from "./resources/lakebaseConnection";
 
+/** A host process serves one deployment: what its resources manage, across both kinds. */
+const claims = new DeploymentClaims();
+
 /** One instance per process, shared by every resource of the kind (one client, one token). */
-export const lakebaseConnection = new LakebaseConnectionProvider();
-export const externalUserMapping = new ExternalUserMappingProvider();
+export const lakebaseConnection = new LakebaseConnectionProvider(progress, claims);
+export const externalUserMapping = new ExternalUserMappingProvider(progress, claims);
 
 export { LakebaseConnectionProvider, type LakebaseConnectionInputs, type LakebaseConnectionOutputs } from "./resources/lakebaseConnection";
 export { ExternalUserMappingProvider, MAPPING_MODES, type MappingMode, type ExternalUserMappingInputs, type ExternalUserMappingOutputs } from "./resources/externalUserMapping";

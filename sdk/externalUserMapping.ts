@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RESOURCE_NAME_INPUT } from "../provider/resources/resourceName";
 import { externalUserMappingProvider } from "./shim";
 import { EXTERNAL_USER_MAPPING, RESOURCE_MODULE } from "./typeTokens";
 
@@ -24,7 +25,10 @@ export interface ExternalUserMappingArgs {
   readonly postgresUsername?: pulumi.Input<string>;
 }
 
-/** The PostgreSQL row of an Immuta user's External User Mapping. Deleting it returns the user to `unset`. */
+/**
+ * The PostgreSQL row of an Immuta user's External User Mapping. Deleting it returns the user to
+ * `unset`. A second resource of the stack for the same user fails at preview.
+ */
 export class ExternalUserMapping extends pulumi.dynamic.Resource {
   declare readonly userId: pulumi.Output<string>;
   declare readonly iamId: pulumi.Output<string>;
@@ -38,7 +42,7 @@ export class ExternalUserMapping extends pulumi.dynamic.Resource {
     super(
       externalUserMappingProvider,
       name,
-      { userId: args.userId, iamId: args.iamId, mode: args.mode, postgresUsername: args.postgresUsername, effectiveUsername: undefined },
+      { [RESOURCE_NAME_INPUT]: name, userId: args.userId, iamId: args.iamId, mode: args.mode, postgresUsername: args.postgresUsername, effectiveUsername: undefined },
       opts,
       RESOURCE_MODULE,
       EXTERNAL_USER_MAPPING,

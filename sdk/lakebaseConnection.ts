@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { RESOURCE_NAME_INPUT } from "../provider/resources/resourceName";
 import { lakebaseConnectionProvider } from "./shim";
 import { LAKEBASE_CONNECTION, RESOURCE_MODULE } from "./typeTokens";
 
@@ -13,7 +14,7 @@ export interface LakebaseConnectionArgs {
   readonly database?: pulumi.Input<string>;
   /** The Databricks workspace URL, e.g. `https://dbc-1234abcd-5678.cloud.databricks.com`. */
   readonly workspaceUrl: pulumi.Input<string>;
-  /** The service principal's application (client) id. */
+  /** The service principal's application (client) id, a UUID; any case, stored and sent in lower case. */
   readonly clientId: pulumi.Input<string>;
   /** An OAuth secret of the service principal; always stored as a Pulumi secret. */
   readonly clientSecret: pulumi.Input<string>;
@@ -23,7 +24,10 @@ export interface LakebaseConnectionArgs {
   readonly adopt?: pulumi.Input<boolean>;
 }
 
-/** A Databricks Lakebase database registered in Immuta as a connection (OAuth M2M with a service principal). */
+/**
+ * A Databricks Lakebase database registered in Immuta as a connection (OAuth M2M with a service
+ * principal). A second resource of the stack for the same key, in any case, fails at preview.
+ */
 export class LakebaseConnection extends pulumi.dynamic.Resource {
   declare readonly displayName: pulumi.Output<string>;
   declare readonly hostname: pulumi.Output<string>;
@@ -55,6 +59,7 @@ export class LakebaseConnection extends pulumi.dynamic.Resource {
       lakebaseConnectionProvider,
       name,
       {
+        [RESOURCE_NAME_INPUT]: name,
         displayName: args.displayName,
         hostname: args.hostname,
         port: args.port,

@@ -4,17 +4,46 @@
  */
 import { z } from "zod";
 import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMapping, type UserRef } from "../userMapping";
+import { managedUser } from "./deploymentClaims";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
 export const MAPPING_MODES = ["username", "unset", "none"] as const;
 export type MappingMode = (typeof MAPPING_MODES)[number];
 
+/** C0 and C1 control characters (NUL has its own rule) and the Unicode line separators. */
+const CONTROL_CHARACTER = /[\u0001-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * userId and iamId each become one segment of the request path /bim/iam/{iamId}/user/{userId}:
+ * "." and ".." would be resolved away and address another path, and whitespace at either end or a
+ * line break is a slip that Immuta would take literally, as a different user.
+ */
+function pathSegment(value: string, ctx: z.RefinementCtx): void {
+  if (value === "." || value === "..") ctx.addIssue({ code: "custom", message: `must not be "${value}", which in a request path addresses another Immuta resource` });
+  else if (CONTROL_CHARACTER.test(value)) ctx.addIssue({ code: "custom", message: "must not contain a line break, tab or other control character" });
+  else if (/^\s|\s$/.test(value)) ctx.addIssue({ code: "custom", message: "must not begin or end with whitespace" });
+}
+
 const argsShape = {
-  userId: requiredString("the Immuta userid (the username or email the user's IAM knows)").min(1, "must not be empty"),
-  iamId: requiredString("the id of the IAM holding the user").min(1, "must not be empty").regex(/^[^/]+$/, "must not contain a slash").default("bim"),
+  // An Immuta userid is a username or an e-mail address, which is at most 254 characters (RFC 5321).
+  userId: requiredString("the Immuta userid (the username or email the user's IAM knows)")
+    .min(1, "must not be empty")
+    .max(254, "must be at most 254 characters, the longest e-mail address")
+    .superRefine(pathSegment),
+  // IAM ids are short identifiers an admin picks (bim, okta, …); 64 leaves room for any of them.
+  iamId: requiredString("the id of the IAM holding the user")
+    .min(1, "must not be empty")
+    .max(64, "must be at most 64 characters")
+    .regex(/^[^/]+$/, "must not contain a slash")
+    .superRefine(pathSegment)
+    .default("bim"),
   mode: z.enum(MAPPING_MODES, { error: `must be one of ${MAPPING_MODES.join(", ")}` }).optional(),
-  postgresUsername: requiredString("the PostgreSQL username").min(1, "must not be empty").superRefine(byteLength(63, "a PostgreSQL identifier")).optional(),
+  postgresUsername: requiredString("the PostgreSQL username")
+    .min(1, "must not be empty")
+    .refine((name) => name === "" || name.trim() !== "", "must not be only whitespace")
+    .superRefine(byteLength(63, "a PostgreSQL identifier"))
+    .optional(),
 };
 
 /** Checked inputs: `postgresUsername` is present exactly when mode is `username`. */
@@ -35,8 +64,9 @@ export interface ExternalUserMappingOutputs {
 }
 
 export class ExternalUserMappingProvider extends ImmutaResourceProvider {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
-    return checkArgs(news);
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    const { inputs, failures } = checkArgs(news);
+    return { inputs, failures: [...failures, ...this.recordClaim("ExternalUserMapping", "userId", news, managedUser(inputs), managedUser(olds))] };
   }
 
   async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>) {

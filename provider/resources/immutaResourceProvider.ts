@@ -1,10 +1,14 @@
 import { resolveSettings, type ConfigSource, type ProviderSettings } from "../config";
 import { immutaClientFor, type ImmutaClient } from "../immuta/client";
+import { DeploymentClaims, type Managed } from "./deploymentClaims";
+import type { CheckFailure } from "./inputs";
+import { resourceNameOf } from "./resourceName";
 
 /**
  * What both resources' providers share: the stack config handed to configure(), turned into
- * settings (and the shared client) at call time, so that env fallbacks are read when needed; and
- * where progress lines go.
+ * settings (and the shared client) at call time, so that env fallbacks are read when needed; where
+ * progress lines go; and the claims of the deployment's resources, which the providers of every
+ * kind must share to see a clash between them.
  */
 export abstract class ImmutaResourceProvider {
   private config: ConfigSource | undefined;
@@ -13,6 +17,7 @@ export abstract class ImmutaResourceProvider {
 
   constructor(
     protected readonly log: (message: string) => void = progress,
+    private readonly claims = new DeploymentClaims(),
     private readonly warning: (message: string) => void = warningLine,
   ) {}
 
@@ -35,6 +40,19 @@ export abstract class ImmutaResourceProvider {
 
   protected client(settings = this.settings()): ImmutaClient {
     return immutaClientFor(settings);
+  }
+
+  /**
+   * Records what a checked resource manages, now (from its new inputs) and before (from its old
+   * ones), and returns a failure of `property` for each other resource of the deployment that
+   * manages the same. Inputs without the resource's name claim nothing: they cannot be told apart
+   * from the resource's own earlier check.
+   */
+  protected recordClaim(kind: string, property: string, news: Record<string, unknown>, manages: Managed | undefined, managedBefore: Managed | undefined): CheckFailure[] {
+    const name = resourceNameOf(news);
+    if (name === undefined) return [];
+    const givesUp = manages !== undefined && managedBefore !== undefined && managedBefore.key !== manages.key ? managedBefore : undefined;
+    return this.claims.record({ kind, name, manages, givesUp }).map((reason) => ({ property, reason }));
   }
 }
 

@@ -42,9 +42,16 @@ export function checkShape<S extends Shape>(shape: S, news: Record<string, unkno
 
 export const isUnknown = (value: unknown): boolean => value === UNKNOWN;
 
-/** A required string; the message says what is expected rather than zod's type jargon. */
+/**
+ * A required string; the message says what is expected rather than zod's type jargon. A NUL
+ * character is refused in every string argument (PostgreSQL cannot store one, and C-based tools
+ * cut the value there); once one is found the field's other rules are skipped, as they would only
+ * repeat the problem.
+ */
 export function requiredString(expected: string) {
-  return z.string({ error: (issue) => (issue.input === undefined ? `is required: ${expected}` : `must be a string: ${expected}`) });
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? `is required: ${expected}` : `must be a string: ${expected}`) })
+    .refine((value) => !value.includes("\0"), { message: "must not contain a NUL character", abort: true });
 }
 
 export function byteLength(max: number, what: string) {

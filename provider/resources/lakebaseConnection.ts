@@ -21,6 +21,7 @@ import {
 } from "../connection";
 import { PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
+import { managedConnection } from "./deploymentClaims";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
@@ -35,7 +36,7 @@ const argsShape = {
     .max(255, "must be at most 255 characters")
     .regex(/^[A-Za-z0-9_-]+$/, "may contain only letters, digits, hyphens and underscores (no periods or spaces), because it becomes the Immuta connectionKey")
     .refine((name) => !RESERVED_KEYS.includes(name.toLowerCase()), { message: `must not be one of Immuta's reserved names (${RESERVED_KEYS.join(", ")}), in any case` }),
-  hostname: requiredString("the Lakebase database host, e.g. instance-1234.database.cloud.databricks.com").transform((host, ctx) => {
+  hostname: requiredString("the Lakebase database host, e.g. instance-1234.database.cloud.databricks.com").max(253, "must be at most 253 characters, the longest DNS name").transform((host, ctx) => {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) ctx.addIssue({ code: "custom", message: "must be a host name only, without a scheme such as postgres:// or https://" });
     else if (/[/:]/.test(host) && isIP(host) !== 6) ctx.addIssue({ code: "custom", message: "must be a host name only: put the port in `port` and leave out any path" });
     else if (!DNS_NAME.test(host) && isIP(host) === 0) ctx.addIssue({ code: "custom", message: `"${host}" is not a valid DNS name or IP address` });
@@ -43,7 +44,7 @@ const argsShape = {
   }),
   port: z.number({ error: "must be a number between 1 and 65535" }).int("must be a whole number").min(1, "must be at least 1").max(65535, "must be at most 65535").default(5432),
   database: requiredString("the PostgreSQL database name").min(1, "must not be empty").superRefine(byteLength(63, "a PostgreSQL identifier")).default("databricks_postgres"),
-  workspaceUrl: requiredString("the Databricks workspace URL, e.g. https://dbc-1234abcd-5678.cloud.databricks.com").transform((url, ctx) => {
+  workspaceUrl: requiredString("the Databricks workspace URL, e.g. https://dbc-1234abcd-5678.cloud.databricks.com").max(2048, "must be at most 2048 characters").transform((url, ctx) => {
     const parsed = parseOrigin(url);
     if ("problem" in parsed) {
       ctx.addIssue({ code: "custom", message: parsed.problem });
@@ -51,8 +52,14 @@ const argsShape = {
     }
     return parsed.origin;
   }),
-  clientId: requiredString("the service principal's application (client) id, a UUID").regex(UUID, "must be the service principal's application (client) id, a UUID (not its numeric id or display name)"),
-  clientSecret: requiredString("an OAuth secret of the service principal").min(1, "must not be empty"),
+  // Databricks issues client ids in lower case and its token endpoint matches them exactly: an id
+  // typed in upper case would be refused with invalid_client. Diff and refresh still compare them
+  // case-insensitively, so state written before this rule shows no change.
+  clientId: requiredString("the service principal's application (client) id, a UUID")
+    .regex(UUID, "must be the service principal's application (client) id, a UUID (not its numeric id or display name)")
+    .transform((id) => id.toLowerCase()),
+  // Databricks OAuth secrets are a few dozen characters; the bound only keeps absurd values out.
+  clientSecret: requiredString("an OAuth secret of the service principal").min(1, "must not be empty").max(1024, "must be at most 1024 characters"),
   preflight: z.boolean({ error: "must be true or false" }).default(true),
   adopt: z.boolean({ error: "must be true or false" }).default(false),
 };
@@ -78,8 +85,9 @@ export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
 }
 
 export class LakebaseConnectionProvider extends ImmutaResourceProvider {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
-    return checkShape(argsShape, news);
+  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+    const { inputs, failures } = checkShape(argsShape, news);
+    return { inputs, failures: [...failures, ...this.recordClaim("LakebaseConnection", "displayName", news, managedConnection(inputs), managedConnection(olds))] };
   }
 
   async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {

@@ -77,6 +77,24 @@ describe("ExternalUserMapping through the real dynamic-provider host", function 
     });
   });
 
+  it("refuses dot segments, padded ids and a blank username in one Check, and no step sends a request for them (iamId \"..\" sent GET /bim/user/<userId>)", async () => {
+    const since = await lastSeq(em);
+    const news = { userId: "alice@example.com", iamId: "..", postgresUsername: "  ", __provider: provider };
+    const { failures } = await host.check(urn("dots"), {}, news);
+    assert.deepEqual(failures, [
+      { property: "iamId", reason: 'must not be "..", which in a request path addresses another Immuta resource' },
+      { property: "postgresUsername", reason: "must not be only whitespace" },
+    ]);
+    assert.deepEqual((await host.check(urn("padded"), {}, { userId: "alice@example.com\n", iamId: " bim", mode: "none", __provider: provider })).failures, [
+      { property: "userId", reason: "must not contain a line break, tab or other control character" },
+      { property: "iamId", reason: "must not begin or end with whitespace" },
+    ]);
+    const error = await host.create(urn("dots"), { ...news, postgresUsername: "alice_pg" }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof PluginRpcError);
+    assert.match(error.details, /Invalid ExternalUserMapping arguments: iamId must not be "\.\."/);
+    assert.deepEqual(await requestLog(em, { since }), []);
+  });
+
   it("shows Immuta's automatic switch to none as drift, and the next update restores the declared username", async () => {
     const inputs = await checked(host, urn("erin"), { userId: "erin@example.com", postgresUsername: "erin_pg", __provider: provider });
     const created = await host.create(urn("erin"), inputs);

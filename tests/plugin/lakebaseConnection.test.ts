@@ -121,6 +121,30 @@ describe("LakebaseConnection through the real dynamic-provider host", function (
       assert.deepEqual(await requestLog(em, { since }), []);
     });
 
+    it("refuses NUL characters and overlong values in one Check, without a single API call", async () => {
+      const since = await lastSeq(em);
+      const { failures } = await host.check(urn("nul"), {}, args({ displayName: "nul", database: "data\u0000base", clientSecret: `${em.clientSecret}\u0000`, hostname: "h".repeat(254), workspaceUrl: `https://${"w".repeat(2041)}` }));
+      assert.deepEqual(failures, [
+        { property: "hostname", reason: "must be at most 253 characters, the longest DNS name" },
+        { property: "database", reason: "must not contain a NUL character" },
+        { property: "workspaceUrl", reason: "must be at most 2048 characters" },
+        { property: "clientSecret", reason: "must not contain a NUL character" },
+      ]);
+      assert.deepEqual(await requestLog(em, { since }), []);
+    });
+
+    it("registers with a clientId typed in upper case, sent in lower case (it was sent as typed and refused with invalid_client)", async () => {
+      const typed = em.clientId.toUpperCase();
+      const inputs = await checked(host, urn("shouted"), args({ displayName: "shouted", clientId: typed }));
+      assert.equal(inputs.clientId, em.clientId);
+      const created = await host.create(urn("shouted"), inputs);
+      assert.equal(created.properties.clientId, em.clientId);
+      assert.equal((await (await immutaApi(em)).get("/data/connection/shouted")).data.connection.oAuthClientConfig.clientId, em.clientId);
+      const again = (await host.check(urn("shouted"), inputs, args({ displayName: "shouted", clientId: typed }))).inputs;
+      assert.equal((await host.diff(urn("shouted"), "shouted", created.properties, again, inputs)).changes, "none");
+      await host.delete(urn("shouted"), "shouted", created.properties);
+    });
+
     it("passes preview's unknown values through Check and treats them as changes in Diff", async () => {
       const { inputs, failures } = await host.check(urn("preview"), {}, args({ displayName: "preview", hostname: unknown, clientSecret: unknown }));
       assert.deepEqual(failures, []);

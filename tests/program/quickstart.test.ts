@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import { MISSING_IMMUTA_URL, QUICKSTART_PROJECT as PROJECT } from "../../automation/quickstart/settings";
+import { RESOURCE_NAME_INPUT } from "../../provider/resources/resourceName";
 import { EXTERNAL_USER_MAPPING_TYPE as MAPPING_TYPE, LAKEBASE_CONNECTION_TYPE as CONNECTION_TYPE } from "../../sdk";
 
 // The entry point the root Pulumi.yaml runs; it runs the program that the demo and the e2e tests run inline.
@@ -118,8 +119,9 @@ function byName(registrations: readonly Registration[], name: string): Registrat
   return found;
 }
 
+/** The arguments a resource declares: without the provider text and the name the provider's check() reads. */
 function declaredInputs(registration: Registration): Record<string, unknown> {
-  const { __provider: _provider, ...inputs } = registration.inputs;
+  const { __provider: _provider, [RESOURCE_NAME_INPUT]: _name, ...inputs } = registration.inputs;
   return inputs;
 }
 
@@ -152,6 +154,13 @@ describe("the quickstart program under setMocks", () => {
       });
       assert.ok(isSecretEnvelope(clientSecret), "clientSecret reaches the engine as a secret");
       assert.equal(clientSecret.value, FAKE_CLIENT_SECRET);
+    });
+
+    it("tells each resource's provider its Pulumi name, as check() gets no URN from the host", () => {
+      assert.deepEqual(
+        run.registrations.map((registration) => [registration.name, registration.inputs[RESOURCE_NAME_INPUT]]),
+        run.registrations.map((registration) => [registration.name, registration.name]),
+      );
     });
 
     it("asks the engine to keep clientSecret secret in the outputs", () => {

@@ -266,7 +266,7 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
     const markdown = renderPreviewSummary(events, { title: "preview | `dev`\nstack" });
     assert.ok(markdown.startsWith("## preview \\| \\`dev\\`<br>stack\n"), markdown);
     const line = tableLine(markdown, "notes\\|\\`ops\\`");
-    assert.ok(line.includes('userId: "first \\| second\\\\nthird \\`code\\` \\*bold\\* \\<b\\>x\\</b\\> \\[link\\](https://example.com)"'), line);
+    assert.ok(line.includes('postgresUsername: "line\\\\nbreak"<br>userId: "first \\| second \\`code\\` \\*bold\\* \\<b\\>x\\</b\\> \\[link\\](https://example.com)"'), line);
     for (const tableRow of markdown.split("\n").filter((l) => l.startsWith("| "))) assert.equal(unescapedPipes(tableRow), 5, tableRow);
     assert.equal(escapeMarkdown("a|b`c\r\nd*e_f<g>&h"), "a\\|b\\`c<br>d\\*e\\_f\\<g\\>\\&h");
   });
