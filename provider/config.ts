@@ -9,7 +9,13 @@ export interface ProviderSettings {
   readonly requestTimeoutMs: number;
   readonly maxRetries: number;
   readonly maxConcurrency: number;
+  /** A ceiling on requests per second to this Immuta, across every resource; absent: none. */
+  readonly maxRequestsPerSecond?: number;
   readonly crawlTimeoutMs: number;
+  /** The first backoff before a retry (it doubles with each retry); absent: 250 ms. */
+  readonly retryBaseDelayMs?: number;
+  /** No retry starts later than this after a request's first attempt; absent: 2 minutes. */
+  readonly retryWindowMs?: number;
 }
 
 /** The part of pulumi.dynamic.Config the provider reads. */
@@ -23,7 +29,10 @@ const settingSources = {
   requestTimeoutMs: { config: "immuta:requestTimeoutMs", env: "IMMUTA_REQUEST_TIMEOUT_MS", example: "30000" },
   maxRetries: { config: "immuta:maxRetries", env: "IMMUTA_MAX_RETRIES", example: "6" },
   maxConcurrency: { config: "immuta:maxConcurrency", env: "IMMUTA_MAX_CONCURRENCY", example: "8" },
+  maxRequestsPerSecond: { config: "immuta:maxRequestsPerSecond", env: "IMMUTA_MAX_REQUESTS_PER_SECOND", example: "20" },
   crawlTimeoutMs: { config: "immuta:crawlTimeoutMs", env: "IMMUTA_CRAWL_TIMEOUT_MS", example: "600000" },
+  retryBaseDelayMs: { config: "immuta:retryBaseDelayMs", env: "IMMUTA_RETRY_BASE_DELAY_MS", example: "250" },
+  retryWindowMs: { config: "immuta:retryWindowMs", env: "IMMUTA_RETRY_WINDOW_MS", example: "120000" },
 } as const;
 
 type SettingName = keyof typeof settingSources;
@@ -44,7 +53,10 @@ const settingsSchema = z.object({
   requestTimeoutMs: integer(1_000, 600_000, 30_000),
   maxRetries: integer(0, 20, 6),
   maxConcurrency: integer(1, 64, 8),
+  maxRequestsPerSecond: z.coerce.number().min(0.1).max(10_000).optional(),
   crawlTimeoutMs: integer(1_000, 86_400_000, 600_000),
+  retryBaseDelayMs: integer(1, 60_000, 250),
+  retryWindowMs: integer(0, 3_600_000, 120_000),
 });
 
 export function resolveSettings(config: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderSettings {

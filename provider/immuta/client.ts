@@ -1,16 +1,16 @@
 /**
  * The Immuta REST client shared by every resource in one dynamic-provider host process: one
- * keep-alive agent and one concurrency limit per Immuta URL, one token per API key.
+ * keep-alive agent and one throttle per Immuta URL (throttle.ts), one token per API key.
  */
 import http from "node:http";
 import https from "node:https";
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from "axios";
-import pLimit from "p-limit";
 import type { z } from "zod";
 import type { ProviderSettings } from "../config";
 import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError, NotAnImmutaApiError, redact } from "../errors";
 import { DEFAULT_TIMING, mayHaveTakenEffect, parseRetryAfter, runAttempts, type Attempt, type RetryableFailure, type RetryTiming } from "../retry";
 import { parseOrigin } from "../urls";
+import { throttleFor } from "./throttle";
 import { authenticateResponse, errorBody, paths } from "./wire";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -29,20 +29,14 @@ export interface ImmutaRequest<T> {
   readonly secrets?: readonly string[];
 }
 
-interface Transport {
-  readonly http: AxiosInstance;
-  readonly limit: pLimit.Limit;
-}
+const transports = new Map<string, AxiosInstance>();
 
-const transports = new Map<string, Transport>();
-
-function transportFor(settings: ProviderSettings): Transport {
+function transportFor(settings: ProviderSettings): AxiosInstance {
   const key = JSON.stringify([settings.url, settings.maxConcurrency]);
   let transport = transports.get(key);
   if (!transport) {
     const agentOptions = { keepAlive: true, maxSockets: settings.maxConcurrency };
-    transport = {
-      http: axios.create({
+    transport = axios.create({
         baseURL: settings.url,
         httpAgent: new http.Agent(agentOptions),
         httpsAgent: new https.Agent(agentOptions),
@@ -51,9 +45,7 @@ function transportFor(settings: ProviderSettings): Transport {
         validateStatus: () => true,
         // Immuta's API does not redirect; a redirect leads to a sign-on page, and is reported rather than followed.
         maxRedirects: 0,
-      }),
-      limit: pLimit(settings.maxConcurrency),
-    };
+    });
     transports.set(key, transport);
   }
   return transport;
@@ -120,7 +112,12 @@ export class ImmutaClient {
   ) {
     const parsed = parseOrigin(settings.url);
     if ("problem" in parsed) throw new ConfigurationError(`The Immuta URL ${parsed.problem}.`);
-    this.timing = { ...DEFAULT_TIMING, ...timing };
+    this.timing = {
+      ...DEFAULT_TIMING,
+      baseDelayMs: settings.retryBaseDelayMs ?? DEFAULT_TIMING.baseDelayMs,
+      windowMs: settings.retryWindowMs ?? DEFAULT_TIMING.windowMs,
+      ...timing,
+    };
   }
 
   /**
@@ -186,11 +183,12 @@ export class ImmutaClient {
     return token;
   }
 
-  /** One HTTP exchange, holding a concurrency slot only while it is in flight (never during a backoff). */
+  /** One HTTP exchange through the Immuta's throttle, holding a slot only while it is in flight (never during a backoff). */
   private async send(req: ImmutaRequest<unknown>, token: string | undefined, attempt: Attempt): Promise<Reply> {
-    const { http, limit } = transportFor(this.settings);
+    const http = transportFor(this.settings);
+    const throttle = throttleFor(this.settings.url, this.settings);
     try {
-      const response = await limit(() =>
+      const response = await throttle.schedule(() =>
         http.request({
           method: req.method,
           url: req.path,
@@ -200,7 +198,9 @@ export class ImmutaClient {
           headers: token ? { Authorization: `Bearer ${token}` } : undefined,
         }),
       );
-      return replyOf(response, this.timing.now());
+      const reply = replyOf(response, this.timing.now());
+      throttle.answered(reply.status, reply.retryAfterMs);
+      return reply;
     } catch (error) {
       const networkCode = error instanceof AxiosError ? error.code : undefined;
       const reason = error instanceof AxiosError ? describeNetworkFailure(error) : "unexpected client failure";
@@ -270,7 +270,7 @@ const clients = new Map<string, ImmutaClient>();
 
 /** The one client per Immuta URL and API key in this process (so every resource shares its token). */
 export function immutaClientFor(settings: ProviderSettings): ImmutaClient {
-  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries, settings.maxConcurrency]);
+  const key = JSON.stringify([settings.url, settings.apiKey, settings.requestTimeoutMs, settings.maxRetries, settings.maxConcurrency, settings.retryBaseDelayMs, settings.retryWindowMs]);
   let client = clients.get(key);
   if (!client) {
     client = new ImmutaClient(settings);

@@ -35,7 +35,9 @@ describe("200 ExternalUserMappings through one host while Immuta throttles and f
     const api = await immutaApi(em);
     for (const userId of users) await api.post("/bim/iam/bim/user", { iamid: "bim", userid: userId, profile: { name: userId, email: userId } });
     host = await hostFor(em);
-    await setFaults(em, { rate429: 0.1, retryAfterSeconds: 1, rate5xx: 0.1, statuses5xx: [503] });
+    // Retry-After 0: every 429 pauses all requests for its Retry-After (tests/integration/throttle.test.ts),
+    // so random 429s asking for a second each would make this a test of waiting.
+    await setFaults(em, { rate429: 0.1, retryAfterSeconds: 0, rate5xx: 0.1, statuses5xx: [503] });
   });
 
   after(async () => {

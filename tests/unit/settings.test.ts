@@ -6,7 +6,16 @@ const config = (values: Record<string, string>) => ({ get: (key: string) => valu
 describe("provider settings", () => {
   it("reads stack config first and applies defaults", () => {
     const settings = resolveSettings(config({ "immuta:url": "https://Tenant.Immuta.com/", "immuta:apiKey": "k" }), { IMMUTA_URL: "https://other.example" });
-    assert.deepEqual(settings, { url: "https://tenant.immuta.com", apiKey: "k", requestTimeoutMs: 30_000, maxRetries: 6, maxConcurrency: 8, crawlTimeoutMs: 600_000 });
+    assert.deepEqual(settings, {
+      url: "https://tenant.immuta.com",
+      apiKey: "k",
+      requestTimeoutMs: 30_000,
+      maxRetries: 6,
+      maxConcurrency: 8,
+      crawlTimeoutMs: 600_000,
+      retryBaseDelayMs: 250,
+      retryWindowMs: 120_000,
+    });
   });
 
   it("falls back to the environment at call time", () => {
