@@ -49,7 +49,8 @@ const settingsSchema = z.object({
     }
     return parsed.origin;
   }),
-  apiKey: z.string({ error: "is not set" }).min(1, "is empty"),
+  // A key read from a file (pulumi config set --secret immuta:apiKey < key.txt) ends in a newline; no key has whitespace.
+  apiKey: z.string({ error: "is not set" }).trim().min(1, "is empty"),
   requestTimeoutMs: integer(1_000, 600_000, 30_000),
   maxRetries: integer(0, 20, 6),
   maxConcurrency: integer(1, 64, 8),

@@ -95,8 +95,8 @@ function readUser(client: ImmutaClient, user: UserRef): Promise<UserView | undef
 
 function notFound(user: UserRef): UserNotFoundError {
   return new UserNotFoundError(
-    `Immuta has no user "${user.userId}" in IAM "${user.iamId}". Check userId (the user's id as its IAM knows it: a username or an email) ` +
-      `and iamId (default "bim", the built-in IAM; an external IdP has its own IAM id, listed by GET /bim/iam).`,
+    `Immuta has no user "${user.userId}" in IAM "${user.iamId}". Check userId (the user's id as its IAM knows it: a username or an email, ` +
+      `matched exactly, so its case counts too) and iamId (default "bim", the built-in IAM; an external IdP has its own IAM id, listed by GET /bim/iam).`,
   );
 }
 

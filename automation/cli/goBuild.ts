@@ -1,5 +1,6 @@
 // Building the Pulumi CLI from the Go module proxy, as Pulumi's release build does, in throwaway
-// wrapper modules (../../shared/reference/pulumi-cli-build.md has the recipe and its sources).
+// wrapper modules: the main package, the version stamp and the language host as Pulumi's own
+// release build (.goreleaser.yml) and its go.mod files have them.
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";

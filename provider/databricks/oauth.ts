@@ -1,8 +1,8 @@
 /**
  * OAuth M2M for a Databricks service principal: `POST {workspaceUrl}/oidc/v1/token` with HTTP
- * Basic client credentials, `grant_type=client_credentials&scope=all-apis` (see
- * shared/reference/databricks-lakebase.md §1). The token is also the principal's PostgreSQL
- * password on Lakebase.
+ * Basic client credentials, `grant_type=client_credentials&scope=all-apis` (Databricks documents it
+ * under "Authorize service principal access to Databricks with OAuth"). The token is also the
+ * principal's PostgreSQL password on Lakebase.
  */
 import { createHash } from "node:crypto";
 import axios, { AxiosError, type AxiosResponse } from "axios";

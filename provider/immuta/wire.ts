@@ -2,9 +2,9 @@
  * Every Immuta request and response shape, parsed with zod on the way in. Responses are parsed
  * leniently (`loose`): Immuta documents that it may add fields.
  *
- * Shapes marked ASSUMPTION are not published by Immuta (see shared/reference/immuta-api.md §2.6,
- * §3.4, §7). They live here and nowhere else, so that this one file changes when a tenant shows
- * the real shape.
+ * Shapes marked ASSUMPTION are not published by Immuta (the README's "Immuta payload assumptions"
+ * lists them, with how to check each on a tenant). They live here and nowhere else, so that this
+ * one file changes when a tenant shows the real shape.
  */
 import { z } from "zod";
 

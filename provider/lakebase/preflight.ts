@@ -1,7 +1,7 @@
 /**
  * Checks, before Immuta is asked to register anything, that the service principal can log in to
  * the Lakebase PostgreSQL with its OAuth token and holds what Immuta needs there: membership in
- * `databricks_superuser` and CREATEROLE (shared/reference/databricks-lakebase.md §3).
+ * `databricks_superuser` and CREATEROLE (the README's "Preflight errors and what they mean").
  */
 import { Client } from "pg";
 import { PreflightError, type PreflightFailure } from "../errors";

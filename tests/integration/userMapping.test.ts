@@ -87,6 +87,12 @@ describe("user mapping logic against the emulator", function () {
     }
   });
 
+  it("regression: a userid in the wrong case says that the case counts, where it used to say only \"no user\"", async () => {
+    const error = await rejection(setMapping(client, { iamId: "bim", userId: "Alice@Example.com" }, { mode: "none" }));
+    assert.ok(error instanceof UserNotFoundError);
+    assert.match(error.message, /no user "Alice@Example\.com" in IAM "bim"\. Check userId \(.*matched exactly, so its case counts too\)/);
+  });
+
   it("names USER_ADMIN when the key lacks it", async () => {
     const viewer = new ImmutaClient(settingsFor(em, { apiKey: em.noPermissionApiKey }));
     const error = await rejection(setMapping(viewer, alice, { mode: "none" }));

@@ -18,6 +18,11 @@ describe("provider settings", () => {
     });
   });
 
+  it("regression: an API key with a trailing newline, as a key read from a file is, is used without it (it used to get a bare 401)", () => {
+    const settings = resolveSettings(config({ "immuta:url": "https://tenant.immuta.com", "immuta:apiKey": "imk_from_a_file\n" }), {});
+    assert.equal(settings.apiKey, "imk_from_a_file");
+  });
+
   it("falls back to the environment at call time", () => {
     const settings = resolveSettings(config({}), { IMMUTA_URL: "http://127.0.0.1:8080", IMMUTA_API_KEY: "env-key", IMMUTA_MAX_CONCURRENCY: "3" });
     assert.equal(settings.url, "http://127.0.0.1:8080");
