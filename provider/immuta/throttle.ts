@@ -105,6 +105,8 @@ export class Throttle {
   private readonly limiter: Bottleneck;
   private readonly rates: RateController;
   private resumeAt = 0;
+  /** The minTime Bottleneck has now. */
+  private spacing: number;
   private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -112,7 +114,8 @@ export class Throttle {
     private readonly now: () => number = Date.now,
   ) {
     this.rates = new RateController(settings.maxRequestsPerSecond, now);
-    this.limiter = new Bottleneck({ maxConcurrent: settings.maxConcurrency, minTime: minTime(this.rates.current) });
+    this.spacing = minTime(this.rates.current);
+    this.limiter = new Bottleneck({ maxConcurrent: settings.maxConcurrency, minTime: this.spacing });
   }
 
   /** The latest settings of the stack; one deployment has one, so this changes nothing in practice. */
@@ -120,7 +123,8 @@ export class Throttle {
     if (settings.maxConcurrency === this.settings.maxConcurrency && settings.maxRequestsPerSecond === this.settings.maxRequestsPerSecond) return;
     this.settings = settings;
     this.rates.setCeiling(settings.maxRequestsPerSecond);
-    this.limiter.updateSettings({ maxConcurrent: settings.maxConcurrency, minTime: minTime(this.rates.current) });
+    this.spacing = minTime(this.rates.current);
+    this.limiter.updateSettings({ maxConcurrent: settings.maxConcurrency, minTime: this.spacing });
   }
 
   /** Runs one HTTP exchange when the throttle lets it, holding a slot while it is in flight. */
@@ -136,7 +140,15 @@ export class Throttle {
     } else {
       this.rates.answered();
     }
-    this.limiter.updateSettings({ minTime: minTime(this.rates.current) });
+    this.applyRate();
+  }
+
+  /** Bottleneck's updateSettings yields and drains its queue: only when the spacing really changes. */
+  private applyRate(): void {
+    const spacing = minTime(this.rates.current);
+    if (spacing === this.spacing) return;
+    this.spacing = spacing;
+    this.limiter.updateSettings({ minTime: spacing });
   }
 
   /** A reservoir of 0 holds every queued request (none holds a slot) until it is lifted. */
