@@ -8,9 +8,9 @@ import { jobRoutes } from "../routes/jobRoutes";
 import { objectRoutes } from "../routes/objectRoutes";
 import { oidcRoutes } from "../routes/oidcRoutes";
 import { userRoutes } from "../routes/userRoutes";
-import { bearerAuthentication } from "./authentication";
+import { immutaAuthentication } from "./authentication";
 import type { FaultKind } from "./faults";
-import { boomBody, HttpError } from "./httpError";
+import { boomBody, HttpError, rejectNulCharacters } from "./httpError";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -18,10 +18,26 @@ declare module "fastify" {
   }
 }
 
+/**
+ * Path parameters Immuta accepts: a connection key of up to 255 characters and e-mail user ids
+ * (up to 254), percent-encoded. fastify's default (100) would answer 414 to both.
+ */
+const MAX_PARAM_LENGTH = 2048;
+
 /** The emulator's HTTP server: Immuta's API, Databricks' token endpoint and the admin routes, on one port. */
 export function buildServer(context: EmulatorContext, log: (line: string) => void): FastifyInstance {
-  // On stop, open connections are cut rather than waited for: a request held by an injected latency must not delay it.
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    // On stop, open connections are cut rather than waited for: a request held by an injected latency must not delay it.
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A URL refused before routing (bad percent-encoding: 400; a parameter over the limit: 414) still answers as Immuta and is logged.
+    frameworkErrors: (error, request, reply) => {
+      const status = typeof error.statusCode === "number" ? error.statusCode : 400;
+      recordRequest(context, request, status);
+      void (reply as FastifyReply).code(status).send(boomBody(status, status === 414 ? "URI Too Long" : "Invalid request path"));
+    },
+  });
   app.decorateRequest("caller", null);
   app.decorateRequest("fault", null);
   installBodyParsers(app);
@@ -44,15 +60,21 @@ export function buildServer(context: EmulatorContext, log: (line: string) => voi
       return reply.code(error.statusCode).send(boomBody(error.statusCode, error.message));
     }
     log(`${request.method} ${request.routeOptions.url ?? request.url} failed: ${error.stack ?? error.message}`);
-    return reply.code(500).send(boomBody(500, "An internal server error occurred; the emulator's log has the details"));
+    return reply.code(500).send(boomBody(500, "An internal server error occurred"));
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(boomBody(404, `No route for ${request.method} ${request.url.split("?", 1)[0]}`)));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(boomBody(404)));
+  app.addHook("preValidation", async (request) => {
+    if (isAdminRequest(request)) return;
+    rejectNulCharacters(request.params);
+    rejectNulCharacters(request.query);
+    rejectNulCharacters(request.body);
+  });
 
   void app.register(adminRoutes(context), { prefix: ADMIN_PREFIX });
   void app.register(oidcRoutes(context));
   void app.register(apiKeyRoutes(context));
   void app.register(async (immuta) => {
-    immuta.addHook("onRequest", bearerAuthentication(context.state));
+    immuta.addHook("onRequest", immutaAuthentication(context.state));
     await immuta.register(userRoutes(context));
     await immuta.register(connectionRoutes(context));
     await immuta.register(objectRoutes(context));
@@ -69,7 +91,7 @@ function installBodyParsers(app: FastifyInstance): void {
     const text = body as string;
     if (text === "") return done(null, undefined);
     // JSON.parse's message quotes the body, which may hold a secret.
-    parseJson(request, text, (error, value) => (error ? done(new HttpError(400, "The request body is not valid JSON")) : done(null, value)));
+    parseJson(request, text, (error, value) => (error ? done(new HttpError(400, "Invalid request payload JSON format")) : done(null, value)));
   });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));

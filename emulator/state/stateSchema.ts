@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS bearer_tokens (
   user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   expires_at timestamptz NOT NULL
 );
+-- Added after the first release: a state database kept from then gains it (its old tokens expire within the hour).
+ALTER TABLE bearer_tokens ADD COLUMN IF NOT EXISTS api_key text NOT NULL DEFAULT '';
 CREATE TABLE IF NOT EXISTS connections (
   connection_key text PRIMARY KEY,
   technology text NOT NULL,
