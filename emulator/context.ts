@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { FaultInjector } from "./http/faults";
+import type { RateLimiter } from "./http/rateLimiter";
 import type { RequestLog } from "./http/requestLog";
 import type { Crawler } from "./immuta/crawler";
 import type { Seeds } from "./seeds";
@@ -18,6 +19,7 @@ export interface EmulatorContext {
   seeds: Seeds;
   crawler: Crawler;
   faults: FaultInjector;
+  rateLimiter: RateLimiter;
   requestLog: RequestLog;
   tokenTtlSeconds: number;
   /** How GET/PUT /data/connection/{key} answer for a Lakebase connection (see EmulatorOptions.connectionApi). */

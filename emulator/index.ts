@@ -2,6 +2,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { ConnectionApi, EmulatorContext } from "./context";
 import { FaultInjector } from "./http/faults";
+import { RateLimiter, rateLimitSchema, type RateLimit } from "./http/rateLimiter";
 import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
 import { Crawler } from "./immuta/crawler";
@@ -19,7 +20,8 @@ import { describeIssues } from "./validation";
 
 export { defaultSeeds, type Seeds } from "./seeds";
 export type { ConnectionApi } from "./context";
-export type { FaultConfig } from "./http/faults";
+export type { FaultConfig, FaultKind } from "./http/faults";
+export type { RateLimit, RateLimitStatus } from "./http/rateLimiter";
 export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
 
 export interface EmulatorOptions {
@@ -35,6 +37,8 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** How long a crawl job stays "active" before it completes (default 300). */
   crawlDelayMs?: number;
+  /** A token bucket per API key on Immuta's routes from the start (PUT /__emulator/rate-limit changes it; reset returns to it). */
+  rateLimit?: RateLimit;
   /** `documented`: GET/PUT /data/connection/{key} refuse Lakebase connections, as Immuta documents (default `full`). */
   connectionApi?: ConnectionApi;
   /** Emulator diagnostics (default: silent). */
@@ -75,13 +79,14 @@ const optionsSchema = z.object({
   tokenTtlSeconds: z.number().positive().default(3600),
   crawlDelayMs: z.int().min(0).default(300),
   connectionApi: z.enum(["full", "documented"]).default("full"),
+  rateLimit: rateLimitSchema.optional(),
 });
 
 /** Starts the emulator: PostgreSQL (embedded unless a URL is given), the seeded state and the HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
-  const { port, tokenTtlSeconds, crawlDelayMs, connectionApi } = parsed.data;
+  const { port, tokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit } = parsed.data;
   const log = options.log ?? (() => undefined);
   const seeds = loadSeeds(options.seedFile);
 
@@ -116,12 +121,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const crawler = new Crawler(state, crawlDelayMs, log);
     teardown.push(() => crawler.cancelAll());
     const faults = new FaultInjector();
+    const rateLimiter = new RateLimiter();
+    rateLimiter.configure(rateLimit);
     const requestLog = new RequestLog();
     const context: EmulatorContext = {
       state,
       seeds: effectiveSeeds,
       crawler,
       faults,
+      rateLimiter,
       requestLog,
       tokenTtlSeconds,
       connectionApi,
@@ -130,6 +138,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         await restoreSeededState(state, effectiveSeeds);
         await applyLakebaseRoles(state, effectiveSeeds);
         faults.clear();
+        rateLimiter.configure(rateLimit);
         requestLog.clear();
       },
     };
