@@ -22,6 +22,8 @@ export interface EmulatorContext {
   rateLimiter: RateLimiter;
   requestLog: RequestLog;
   tokenTtlSeconds: number;
+  /** Lifetime of the Databricks OAuth tokens the token endpoint issues. */
+  databricksTokenTtlSeconds: number;
   /** How GET/PUT /data/connection/{key} answer for a Lakebase connection (see EmulatorOptions.connectionApi). */
   connectionApi: ConnectionApi;
   /** Back to the seeds (see POST /__emulator/reset). */

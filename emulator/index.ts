@@ -8,7 +8,10 @@ import { buildServer } from "./http/server";
 import { Crawler } from "./immuta/crawler";
 import { ensureLakebaseDatabase } from "./lakebase/lakebaseDatabase";
 import { LAKEBASE_DATABASE } from "./lakebase/lakebaseNames";
-import { applyLakebaseRoles } from "./lakebase/roles";
+import { startLoginProxy } from "./lakebase/loginProxy";
+import { applyLakebaseRoles, principalPassword } from "./lakebase/roles";
+import { isValidDatabricksToken, TOKEN_LIFETIME_SECONDS } from "./databricks/tokenIssuer";
+import { readSetting, writeSetting } from "./state/settings";
 import { hostAndPort, withDatabase } from "./postgres/connectionUrl";
 import { startEmbeddedPostgres } from "./postgres/embeddedPostgres";
 import { ensureDatabase } from "./postgres/ensureDatabase";
@@ -35,6 +38,8 @@ export interface EmulatorOptions {
   seedFile?: string;
   /** Lifetime of Immuta bearer tokens (default 3600), so clients' re-authentication is testable. */
   tokenTtlSeconds?: number;
+  /** Lifetime of the Databricks OAuth tokens (default 3600, as Databricks), so token refresh is testable. */
+  databricksTokenTtlSeconds?: number;
   /** How long a crawl job stays "active" before it completes (default 300). */
   crawlDelayMs?: number;
   /** A token bucket per API key on Immuta's routes from the start (PUT /__emulator/rate-limit changes it; reset returns to it). */
@@ -73,10 +78,12 @@ export interface Emulator extends EmulatorInfo {
 }
 
 const STATE_DATABASE = "immuta_emulator";
+const LAKEBASE_PORT_SETTING = "lakebasePort";
 
 const optionsSchema = z.object({
   port: z.int().min(0).max(65535).default(0),
   tokenTtlSeconds: z.number().positive().default(3600),
+  databricksTokenTtlSeconds: z.int().min(1).default(TOKEN_LIFETIME_SECONDS),
   crawlDelayMs: z.int().min(0).default(300),
   connectionApi: z.enum(["full", "documented"]).default("full"),
   rateLimit: rateLimitSchema.optional(),
@@ -86,7 +93,7 @@ const optionsSchema = z.object({
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
-  const { port, tokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit } = parsed.data;
+  const { port, tokenTtlSeconds, databricksTokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit } = parsed.data;
   const log = options.log ?? (() => undefined);
   const seeds = loadSeeds(options.seedFile);
 
@@ -118,6 +125,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await ensureLakebaseDatabase(postgres.url, effectiveSeeds);
     await applyLakebaseRoles(state, effectiveSeeds);
 
+    const proxy = await startLoginProxy(
+      hostAndPort(postgres.url),
+      { backendPassword: (role) => principalPassword(state, role), accepts: (role, token) => isValidDatabricksToken(state, role, token) },
+      // The same port across restarts on kept state, so registered connections still reach it.
+      Number(await readSetting(state, LAKEBASE_PORT_SETTING)) || 0,
+      log,
+    );
+    teardown.push(() => proxy.close());
+    await writeSetting(state, LAKEBASE_PORT_SETTING, proxy.port);
+
     const crawler = new Crawler(state, crawlDelayMs, log);
     teardown.push(() => crawler.cancelAll());
     const faults = new FaultInjector();
@@ -132,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       rateLimiter,
       requestLog,
       tokenTtlSeconds,
+      databricksTokenTtlSeconds,
       connectionApi,
       reset: async () => {
         await crawler.cancelAll();
@@ -158,7 +176,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       workspaceUrl: url,
       clientId: servicePrincipals.good.clientId,
       clientSecret: servicePrincipals.good.clientSecret,
-      lakebase: { ...hostAndPort(postgres.url), database: LAKEBASE_DATABASE },
+      lakebase: { hostname: "127.0.0.1", port: proxy.port, database: LAKEBASE_DATABASE },
       principals: { lacksCreateRole: servicePrincipals.lacksCreateRole, lacksSuperuser: servicePrincipals.lacksSuperuser },
       adminPostgresUrl: withDatabase(postgres.url, LAKEBASE_DATABASE),
       stop: () => (stopping ??= runTeardown()),

@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import pg from "pg";
 import type { Seeds } from "../seeds";
 import type { Queryable } from "../state/database";
@@ -14,7 +15,8 @@ interface RoleShape {
 /**
  * Creates or restores the Lakebase roles: databricks_superuser, one role per service principal
  * (named by its client id) and the user roles. Attributes and databricks_superuser membership are
- * set to what the seeds say; a principal's password is its current Databricks token, if any.
+ * set to what the seeds say; a principal's password is one only the Lakebase login proxy knows
+ * (clients log in with Databricks tokens, through the proxy).
  * Roles that tests created are left alone.
  */
 export async function applyLakebaseRoles(db: Queryable, seeds: Seeds): Promise<void> {
@@ -34,18 +36,19 @@ export async function applyLakebaseRoles(db: Queryable, seeds: Seeds): Promise<v
     await db.query(`${role.superuserMember ? "GRANT" : "REVOKE"} ${ident(DATABRICKS_SUPERUSER)} ${role.superuserMember ? "TO" : "FROM"} ${ident(role.name)}`);
   }
   for (const principal of principals) {
-    const current = await db.query<{ token: string; expiresAt: Date }>(
-      `SELECT token, expires_at AS "expiresAt" FROM databricks_tokens WHERE client_id = $1 AND expires_at > now()`,
-      [principal.name],
-    );
-    await setPrincipalPassword(db, principal.name, current.rows[0]);
+    await db.query("INSERT INTO principal_passwords (client_id, password) VALUES ($1, $2) ON CONFLICT (client_id) DO NOTHING", [
+      principal.name,
+      crypto.randomBytes(24).toString("hex"),
+    ]);
+    const password = await principalPassword(db, principal.name);
+    await db.query(`ALTER ROLE ${ident(principal.name)} PASSWORD ${literal(password ?? "")} VALID UNTIL 'infinity'`);
   }
 }
 
-/** Makes a Databricks token the principal's PostgreSQL password until it expires (none: no password). */
-export async function setPrincipalPassword(db: Queryable, clientId: string, token: { token: string; expiresAt: Date } | undefined): Promise<void> {
-  const password = token === undefined ? "PASSWORD NULL" : `PASSWORD ${literal(token.token)} VALID UNTIL ${literal(token.expiresAt.toISOString())}`;
-  await db.query(`ALTER ROLE ${ident(clientId)} ${password}`);
+/** The PostgreSQL password of a seeded service principal's role; undefined for any other role. */
+export async function principalPassword(db: Queryable, role: string): Promise<string | undefined> {
+  const result = await db.query<{ password: string }>("SELECT password FROM principal_passwords WHERE client_id = $1", [role]);
+  return result.rows[0]?.password;
 }
 
 async function ensureRole(db: Queryable, name: string): Promise<void> {
