@@ -1,3 +1,5 @@
+// First, so that a missing optional dependency is named before anything needs it.
+import "./optionalDependencies";
 import pg from "pg";
 import { z } from "zod";
 import type { ConnectionApi, EmulatorContext } from "./context";

