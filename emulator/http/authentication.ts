@@ -1,6 +1,6 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type pg from "pg";
-import { findCaller, type Caller } from "../state/bearerTokens";
+import { findCaller, findKeyOwner, type Caller } from "../state/bearerTokens";
 import { HttpError } from "./httpError";
 
 declare module "fastify" {
@@ -9,21 +9,32 @@ declare module "fastify" {
   }
 }
 
-const AUTHENTICATE_HINT = "authenticate with POST /bim/apikey/authenticate and send the token as 'Authorization: Bearer <token>'";
-
-/** Resolves `Authorization: Bearer <token>` to the caller; 401 when missing, unknown or expired. */
-export function bearerAuthentication(state: pg.Pool): onRequestAsyncHookHandler {
+/**
+ * Immuta's two documented ways to authenticate a call: `Authorization: Bearer <token>` from the key
+ * exchange, or the raw API key itself (`Authorization: <apikey>`, no scheme). 401 otherwise.
+ */
+export function immutaAuthentication(state: pg.Pool): onRequestAsyncHookHandler {
   return async (request) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
-    if (match?.[1] === undefined) throw new HttpError(401, `Missing bearer token: ${AUTHENTICATE_HINT}`);
-    const caller = await findCaller(state, match[1]);
-    if (caller === undefined) throw new HttpError(401, `The bearer token is unknown or has expired: ${AUTHENTICATE_HINT}`);
+    const credential = credentialOf(request);
+    if (credential === undefined) throw new HttpError(401, "Missing authentication");
+    const caller = credential.kind === "bearer" ? await findCaller(state, credential.value) : await findKeyOwner(state, credential.value);
+    if (caller === undefined) {
+      throw new HttpError(401, credential.kind === "bearer" ? "The bearer token is unknown or has expired" : "Invalid API key");
+    }
     request.caller = caller;
   };
 }
 
+/** What the Authorization header carries: a bearer token, a raw API key (a single word), or nothing usable. */
+export function credentialOf(request: FastifyRequest): { kind: "bearer" | "apiKey"; value: string } | undefined {
+  const header = (request.headers.authorization ?? "").trim();
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer?.[1] !== undefined) return { kind: "bearer", value: bearer[1] };
+  return /^\S+$/.test(header) ? { kind: "apiKey", value: header } : undefined;
+}
+
 export function callerOf(request: FastifyRequest): Caller {
-  if (request.caller === null) throw new Error(`route ${request.method} ${request.url} ran without bearer authentication`);
+  if (request.caller === null) throw new Error(`route ${request.method} ${request.url} ran without authentication`);
   return request.caller;
 }
 

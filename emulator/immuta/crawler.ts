@@ -25,6 +25,8 @@ export class Crawler {
     private readonly state: pg.Pool,
     private readonly crawlDelayMs: number,
     private readonly log: (line: string) => void,
+    /** A PostgreSQL role as this Lakebase shows it (on a shared server, its own roles without their namespace prefix). */
+    private readonly shownAs: (role: string) => string,
   ) {}
 
   /** Starts a crawl of the connection; resolves to the job's bulkId. */
@@ -73,7 +75,7 @@ export class Crawler {
     let roleNames;
     try {
       schemas = await readCatalog(session);
-      roleNames = await readRoleNames(session);
+      roleNames = (await readRoleNames(session)).map(this.shownAs);
     } finally {
       await session.end().catch(() => undefined);
     }

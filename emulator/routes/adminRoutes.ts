@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { EmulatorContext } from "../context";
 import { faultConfigSchema } from "../http/faults";
 import { parseOrReject } from "../http/httpError";
+import { rateLimitSchema } from "../http/rateLimiter";
 
 export const ADMIN_PREFIX = "/__emulator";
 
@@ -12,9 +13,9 @@ const requestLogQuery = z.object({
   since: z.coerce.number().int().min(0).optional(),
 });
 
-/** Test controls: health, reset, fault injection and the request log. Never authenticated, faulted or logged. */
+/** Test controls: health, reset, fault injection, the rate limit and the request log. Never authenticated, faulted, limited or logged. */
 export function adminRoutes(context: EmulatorContext): FastifyPluginAsync {
-  const { faults, requestLog } = context;
+  const { faults, requestLog, rateLimiter } = context;
   return async (app) => {
     app.get("/health", async () => ({ ok: true }));
 
@@ -31,6 +32,16 @@ export function adminRoutes(context: EmulatorContext): FastifyPluginAsync {
     app.delete("/faults", async () => {
       faults.clear();
       return faults.current();
+    });
+
+    app.get("/rate-limit", async () => rateLimiter.status());
+    app.put("/rate-limit", async (request) => {
+      rateLimiter.configure(parseOrReject(rateLimitSchema, request.body ?? {}));
+      return rateLimiter.status();
+    });
+    app.delete("/rate-limit", async () => {
+      rateLimiter.configure(undefined);
+      return rateLimiter.status();
     });
 
     app.get("/requests", async (request) => ({ requests: requestLog.list(parseOrReject(requestLogQuery, request.query)) }));

@@ -17,8 +17,8 @@ const connectionKeySchema = z
   .string()
   .min(1)
   .max(255)
-  .regex(/^[A-Za-z0-9_-]+$/, { error: "may contain only letters, digits, hyphens and underscores" })
-  .refine((key) => !RESERVED_KEYS.includes(key.toLowerCase()), { error: `must not be a reserved word (${RESERVED_KEYS.join(", ")}, in any case)` });
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .refine((key) => !RESERVED_KEYS.includes(key.toLowerCase()), { error: "contains an invalid value" });
 
 const AUTHENTICATION_TYPE = "oAuthM2M";
 
@@ -26,20 +26,18 @@ const AUTHENTICATION_TYPE = "oAuthM2M";
 function connectionSchema(purpose: "register" | "update") {
   const secret = z.string().min(1);
   return z.strictObject({
-    technology: z.literal(LAKEBASE_TECHNOLOGY, {
-      error: purpose === "register" ? `must be ${LAKEBASE_TECHNOLOGY}` : `cannot change (this connection's technology is ${LAKEBASE_TECHNOLOGY})`,
-    }),
+    technology: z.literal(LAKEBASE_TECHNOLOGY),
     hostname: z.string().min(1),
     port: z.int().min(1).max(65535),
     database: z.string().min(1),
-    authenticationType: z.literal(AUTHENTICATION_TYPE, { error: `must be ${AUTHENTICATION_TYPE}` }),
-    workspaceUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    authenticationType: z.literal(AUTHENTICATION_TYPE),
+    workspaceUrl: z.url({ protocol: /^https?$/ }),
     oAuthClientConfig: z.strictObject({
       // Unity Catalog's documented OAuth M2M body carries it; a certificate is not a Lakebase option.
-      useCertificate: z.literal(false, { error: "must be false" }).optional(),
+      useCertificate: z.literal(false).optional(),
       clientId: z.string().min(1),
       clientSecret: purpose === "register" ? secret : secret.optional(),
-      scope: z.literal("all-apis", { error: "must be all-apis" }).default("all-apis"),
+      scope: z.literal("all-apis").default("all-apis"),
     }),
   });
 }
@@ -95,7 +93,7 @@ export function connectionRoutes({ state, crawler, connectionApi }: EmulatorCont
       refuseLakebaseWhenDocumented(key);
       const body = parseOrReject(updateBody, request.body);
       if (body.connectionKey !== undefined && body.connectionKey !== key) {
-        throw new HttpError(400, `connectionKey: the body's '${body.connectionKey}' differs from the path's '${key}'; a connection cannot be renamed`);
+        throw new HttpError(400, `"connectionKey" must be [${key}]`);
       }
       const existing = await requireConnection(key);
       const next = settingsOf(body.connection, existing.clientSecret);
@@ -129,7 +127,7 @@ function settingsOf(
 ): ConnectionSettings {
   const { clientId, clientSecret, scope } = connection.oAuthClientConfig;
   const secret = clientSecret ?? storedSecret;
-  if (secret === undefined) throw new HttpError(400, "connection.oAuthClientConfig.clientSecret: required");
+  if (secret === undefined) throw new HttpError(400, `"connection.oAuthClientConfig.clientSecret" is required`);
   return {
     hostname: connection.hostname,
     port: connection.port,
@@ -150,7 +148,7 @@ async function verifyOrReject(target: ConnectionSettings): Promise<void> {
     await verifyPrincipal(target);
   } catch (error) {
     if (!(error instanceof PrincipalRefusal)) throw error;
-    if (error.transient) throw new HttpError(502, `Unable to register connection: ${error.message}; retry later`);
+    if (error.transient) throw new HttpError(502, `Unable to register connection: ${error.message}`);
     throw new HttpError(400, `Unable to register connection: ${error.message}`);
   }
 }

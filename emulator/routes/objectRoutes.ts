@@ -63,7 +63,7 @@ function objectPathOf(request: FastifyRequest, prefix: string): string[] {
       .filter((segment) => segment !== "")
       .map(decodeURIComponent);
   } catch {
-    throw new HttpError(400, `The object path in ${pathname} is not valid URL encoding`);
+    throw new HttpError(400, "Invalid request path");
   }
 }
 

@@ -3,7 +3,7 @@ import type { EmulatorContext } from "../context";
 import { issueDatabricksToken } from "../databricks/tokenIssuer";
 
 /** Databricks' workspace token endpoint (OAuth 2.0 client credentials); errors are OAuth-style. */
-export function oidcRoutes({ state, seeds }: EmulatorContext): FastifyPluginAsync {
+export function oidcRoutes({ state, seeds, databricksTokenTtlSeconds }: EmulatorContext): FastifyPluginAsync {
   return async (app) => {
     app.post("/oidc/v1/token", async (request, reply) => {
       const form = formFields(request.body);
@@ -21,7 +21,7 @@ export function oidcRoutes({ state, seeds }: EmulatorContext): FastifyPluginAsyn
         (candidate) => candidate.clientId === credentials.clientId && candidate.clientSecret === credentials.clientSecret,
       );
       if (principal === undefined) return reply.code(401).send({ error: "invalid_client", error_description: "Client authentication failed" });
-      const issued = await issueDatabricksToken(state, principal.clientId);
+      const issued = await issueDatabricksToken(state, principal.clientId, databricksTokenTtlSeconds);
       return { access_token: issued.accessToken, token_type: "Bearer", expires_in: issued.expiresIn, scope: "all-apis" };
     });
   };

@@ -22,7 +22,7 @@ const userSearchQuery = z.object({
 });
 
 const createUserBody = z.strictObject({
-  iamid: z.literal("bim", { error: "only users of the built-in IAM 'bim' can be created here" }).optional(),
+  iamid: z.literal("bim").optional(),
   userid: z.string().min(1),
   profile: profileFieldsSchema,
 });

@@ -1,7 +1,7 @@
 import type pg from "pg";
 
 /** A pool or a client inside a transaction: anything that runs queries. */
-export type Queryable = pg.Pool | pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

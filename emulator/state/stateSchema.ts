@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS bearer_tokens (
   user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   expires_at timestamptz NOT NULL
 );
+-- Added after the first release: a state database kept from then gains it (its old tokens expire within the hour).
+ALTER TABLE bearer_tokens ADD COLUMN IF NOT EXISTS api_key text NOT NULL DEFAULT '';
 CREATE TABLE IF NOT EXISTS connections (
   connection_key text PRIMARY KEY,
   technology text NOT NULL,
@@ -63,10 +65,21 @@ CREATE TABLE IF NOT EXISTS jobs (
   output jsonb
 );
 CREATE INDEX IF NOT EXISTS jobs_by_bulk_id ON jobs (bulk_id);
-CREATE TABLE IF NOT EXISTS databricks_tokens (
-  client_id text PRIMARY KEY,
-  token text NOT NULL,
+-- One token per principal was the first design; the proxy accepts every unexpired token instead.
+DROP TABLE IF EXISTS databricks_tokens;
+CREATE TABLE IF NOT EXISTS databricks_access_tokens (
+  token_hash text PRIMARY KEY,
+  client_id text NOT NULL,
   expires_at timestamptz NOT NULL
+);
+-- The password the Lakebase login proxy logs in to PostgreSQL with, as each principal.
+CREATE TABLE IF NOT EXISTS principal_passwords (
+  client_id text PRIMARY KEY,
+  password text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS emulator_settings (
+  name text PRIMARY KEY,
+  value jsonb NOT NULL
 );
 `;
 

@@ -50,9 +50,10 @@ function processesOfGroup(pgid: number): string[] {
     .filter((line) => line.split(/\s+/, 1)[0] === String(pgid));
 }
 
-function postgresServingPort(port: number): boolean {
+/** A PostgreSQL server whose data directory is under `dir` (the demo's own temporary folder). */
+function postgresRunningUnder(dir: string): boolean {
   const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
-  return processes.split("\n").some((line) => /\bpostgres -D /.test(line) && line.includes(` -p ${port} `));
+  return processes.split("\n").some((line) => /\bpostgres -D /.test(line) && line.includes(dir));
 }
 
 /**
@@ -107,7 +108,9 @@ describe("npm run demo (e2e)", function () {
     const ports = emulatorPorts(stdout);
     assert.deepEqual(processesOfGroup(demo.pid), []);
     assert.ok(await refusesConnections(ports.immuta), "the emulated Immuta still answers");
-    assert.ok(!postgresServingPort(ports.postgres), "the emulator's PostgreSQL still runs");
+    // The Lakebase port is the emulator's login proxy; PostgreSQL itself keeps its data in the demo's temporary folder.
+    assert.ok(await refusesConnections(ports.postgres), "the emulated Lakebase still answers");
+    assert.ok(!postgresRunningUnder(tmpdir), "the emulator's PostgreSQL still runs");
     assert.deepEqual(leftovers(tmpdir).filter((file) => !before.includes(file)), []);
   });
 
@@ -151,7 +154,7 @@ describe("npm run demo (e2e)", function () {
         assert.equal(exited, undefined, `the demo ended before it reached the Pulumi CLI: ${JSON.stringify(exited)}`);
       }
       const ports = emulatorPorts(demo.output());
-      assert.ok(postgresServingPort(ports.postgres), "the emulator's PostgreSQL is not running before Ctrl-C");
+      assert.ok(postgresRunningUnder(tmpdir), "the emulator's PostgreSQL is not running before Ctrl-C");
 
       process.kill(-demo.pid, "SIGINT");
       const { code, stdout } = await demo.done;
@@ -159,7 +162,8 @@ describe("npm run demo (e2e)", function () {
       assert.equal(code, 130, stdout);
       assert.match(stdout, /Interrupted: stopping the emulator/);
       assert.ok(await refusesConnections(ports.immuta), "the emulated Immuta still answers");
-      assert.ok(!postgresServingPort(ports.postgres), "the emulator's PostgreSQL still runs");
+      assert.ok(await refusesConnections(ports.postgres), "the emulated Lakebase still answers");
+      assert.ok(!postgresRunningUnder(tmpdir), "the emulator's PostgreSQL still runs");
       assert.deepEqual(leftovers(tmpdir).filter((file) => !before.includes(file)), []);
     } finally {
       fs.rmSync(fakeCli, { recursive: true, force: true });

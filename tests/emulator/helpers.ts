@@ -108,3 +108,14 @@ export function makeTempDir(): string {
   fs.chmodSync(dir, 0o755);
   return dir;
 }
+
+/** Polls `probe` until it returns a value other than undefined (every 20 ms, for at most `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import axios, { type AxiosInstance } from "axios";
 import pg from "pg";
-import type { Emulator } from "../../emulator";
-import { useSharedEmulator } from "./helpers";
+import { startEmulator, type Emulator } from "../../emulator";
+import { workspaceToken } from "../../provider/databricks/oauth";
+import { inspectPrivileges } from "../../provider/lakebase/preflight";
+import { eventually, useSharedEmulator } from "./helpers";
 
 describe("emulator: the Databricks token endpoint", () => {
   const { emulator } = useSharedEmulator();
@@ -36,13 +38,35 @@ describe("emulator: the Databricks token endpoint", () => {
     assert.ok(response.data.expires_in > 3000 && response.data.expires_in <= 3600, String(response.data.expires_in));
   });
 
-  it("accepts the client credentials as form fields and hands out the still-valid token again", async () => {
+  it("accepts the client credentials as form fields, and issues a new token on every request as Databricks does", async () => {
     const { lacksSuperuser } = emulator().principals;
     const first = await requestToken({ grant_type: "client_credentials", client_id: lacksSuperuser.clientId, client_secret: lacksSuperuser.clientSecret });
     assert.equal(first.status, 200, JSON.stringify(first.data));
     const second = await requestToken({ grant_type: "client_credentials" }, { username: lacksSuperuser.clientId, password: lacksSuperuser.clientSecret });
-    assert.equal(second.data.access_token, first.data.access_token);
-    assert.ok(second.data.expires_in <= first.data.expires_in);
+    assert.notEqual(second.data.access_token, first.data.access_token);
+    assert.equal(second.data.expires_in, 3600);
+  });
+
+  it("regression: issuing a new token made older, still valid ones useless for PostgreSQL logins", async () => {
+    const { lacksSuperuser } = emulator().principals;
+    const basic = { username: lacksSuperuser.clientId, password: lacksSuperuser.clientSecret };
+    const older = (await requestToken({ grant_type: "client_credentials" }, basic)).data.access_token;
+    const newer = (await requestToken({ grant_type: "client_credentials" }, basic)).data.access_token;
+    assert.notEqual(newer, older);
+    await loginAs(emulator(), lacksSuperuser.clientId, older);
+    await loginAs(emulator(), lacksSuperuser.clientId, newer);
+    // A token is the password of the principal it was issued to, no other.
+    await assert.rejects(loginAs(emulator(), emulator().clientId, older), (error: { code?: string }) => error.code === "28P01");
+  });
+
+  it("lets a provider holding an older token pass preflight after Immuta was handed newer ones", async () => {
+    const principal = { workspaceUrl: emulator().workspaceUrl, clientId: emulator().clientId, clientSecret: emulator().clientSecret };
+    const held = await workspaceToken(principal);
+    const basic = { username: principal.clientId, password: principal.clientSecret };
+    const newer = (await requestToken({ grant_type: "client_credentials" }, basic)).data.access_token;
+    assert.notEqual(newer, held, "the provider's cached token is the older one");
+    const result = await inspectPrivileges(emulator().lakebase, principal);
+    assert.deepEqual({ loginRole: result.loginRole, failures: result.failures }, { loginRole: principal.clientId, failures: [] });
   });
 
   it("answers invalid_client for a wrong secret, an unknown client or no credentials", async () => {
@@ -73,5 +97,29 @@ describe("emulator: the Databricks token endpoint", () => {
     await loginAs(emulator(), lacksCreateRole.clientId, issued.data.access_token);
     await assert.rejects(loginAs(emulator(), lacksCreateRole.clientId, "not-the-token"), (error: { code?: string }) => error.code === "28P01");
     await assert.rejects(loginAs(emulator(), lacksCreateRole.clientId, lacksCreateRole.clientSecret), (error: { code?: string }) => error.code === "28P01");
+  });
+
+  describe("with a short token lifetime", () => {
+    let shortLived: Emulator | undefined;
+    after(async () => {
+      await shortLived?.stop();
+    });
+
+    it("refuses a token once it has expired, as Lakebase checks expiry at login", async () => {
+      shortLived = await startEmulator({ databricksTokenTtlSeconds: 1 });
+      const { clientId, clientSecret, workspaceUrl } = shortLived;
+      const issued = await axios.post(`${workspaceUrl}/oidc/v1/token`, new URLSearchParams({ grant_type: "client_credentials" }).toString(), {
+        proxy: false,
+        auth: { username: clientId, password: clientSecret },
+      });
+      assert.equal(issued.data.expires_in, 1);
+      await loginAs(shortLived, clientId, issued.data.access_token);
+      const emulatorUnderTest = shortLived;
+      const refusal = await eventually(
+        () => loginAs(emulatorUnderTest, clientId, issued.data.access_token).then(() => undefined, (error: { code?: string }) => error),
+        "the expired token to be refused",
+      );
+      assert.equal(refusal.code, "28P01");
+    });
   });
 });

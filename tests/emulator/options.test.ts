@@ -3,7 +3,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { defaultSeeds, startEmulator, type Emulator, type Seeds } from "../../emulator";
-import { sharedEmulator } from "../support/emulator";
 import { assertBoom, bearerToken, httpClient, immutaClient, makeTempDir, registerConnection } from "./helpers";
 
 describe("emulator: options", () => {
@@ -70,24 +69,6 @@ describe("emulator: options", () => {
   it("refuses invalid numeric options", async () => {
     await assert.rejects(startEmulator({ port: 70000 }), /Invalid emulator options: port/);
     await assert.rejects(startEmulator({ tokenTtlSeconds: 0 }), /tokenTtlSeconds/);
-  });
-
-  it("runs over an existing PostgreSQL given by URL, keeping its state there", async () => {
-    const shared = await sharedEmulator();
-    const serverUrl = new URL(shared.adminPostgresUrl);
-    serverUrl.pathname = "/postgres";
-    const second = await startEmulator({ postgresUrl: serverUrl.toString() });
-    try {
-      // The state database already held the shared emulator's seeds, so this one adopts them.
-      assert.equal(second.apiKey, shared.apiKey);
-      assert.deepEqual(second.lakebase, shared.lakebase);
-      assert.notEqual(second.immutaUrl, shared.immutaUrl);
-      assert.equal((await (await immutaClient(second)).get("/bim/iam/bim/user/alice@example.com")).status, 200);
-    } finally {
-      await second.stop();
-    }
-    assert.equal((await httpClient(shared).get("/__emulator/health")).status, 200);
-    assert.equal((await (await immutaClient(shared)).get("/bim/iam")).status, 200, "stopping it leaves the server's PostgreSQL running");
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { AxiosInstance } from "axios";
-import { requestLog } from "../support/emulator";
+import { lastRequestSeq, requestLog } from "../support/emulator";
 import { httpClient, immutaClient, useSharedEmulator } from "./helpers";
 
 describe("emulator: the request log", () => {
@@ -48,6 +48,22 @@ describe("emulator: the request log", () => {
     assert.equal(jobs?.url, "/jobs?bulkId=b-1&access_token=[REDACTED]&client_secret=[REDACTED]");
     const text = JSON.stringify(entries);
     for (const secret of [emulator().apiKey, "tok-123", "sec-456"]) assert.equal(text.includes(secret), false);
+  });
+
+  it("regression: requests refused before routing (414, a malformed URL) were missing from the log, and answered in fastify's words", async () => {
+    const since = await lastRequestSeq(emulator());
+    const tooLong = await admin.get(`/data/connection/${"k".repeat(3000)}`);
+    assert.deepEqual({ status: tooLong.status, body: tooLong.data }, { status: 414, body: { statusCode: 414, error: "URI Too Long", message: "URI Too Long" } });
+    const malformed = await admin.get("/bim/iam/bim/user/%E0%A4%A");
+    assert.deepEqual({ status: malformed.status, body: malformed.data }, { status: 400, body: { statusCode: 400, error: "Bad Request", message: "Invalid request path" } });
+    const entries = await requestLog(emulator(), { since });
+    assert.deepEqual(
+      entries.map(({ method, url, route, status, fault }) => ({ method, url: url.slice(0, 30), route, status, fault })),
+      [
+        { method: "GET", url: `/data/connection/${"k".repeat(13)}`, route: null, status: 414, fault: null },
+        { method: "GET", url: "/bim/iam/bim/user/%E0%A4%A", route: null, status: 400, fault: null },
+      ],
+    );
   });
 
   it("is cleared by DELETE", async () => {

@@ -135,6 +135,20 @@ describe("emulator: BIM users and profiles", () => {
     assert.equal(unchanged.data.externalUserIds.postgresqlUser, "oscar");
   });
 
+  it("regression: a user id longer than 100 characters (a long e-mail address) could not be read", async () => {
+    const userid = `${"firstname.middlename.lastname.".repeat(5)}x@department.example.com`;
+    assert.ok(userid.length > 150);
+    assert.equal((await admin.post("/bim/iam/bim/user", { iamid: "bim", userid, profile: { name: "Long", email: userid } })).status, 200);
+    const path = `/bim/iam/bim/user/${encodeURIComponent(userid)}`;
+    const read = await admin.get(path);
+    assert.equal(read.status, 200, JSON.stringify(read.data));
+    assert.equal(read.data.userid, userid);
+    const profile = (await admin.get(`${path}/profile`)).data;
+    const updated = await admin.put(`${path}/profile`, { ...profile, externalUserIds: { postgresqlUser: "long_pg" } });
+    assert.deepEqual(updated.data.externalUserIds, { postgresqlUser: "long_pg" });
+    assert.equal((await admin.delete(path)).status, 200);
+  });
+
   it("creates a BIM user (409 when the userid exists) and deletes it (404 afterwards)", async () => {
     const body = { iamid: "bim", userid: "new.user@example.com", profile: { name: "New User", email: "new.user@example.com" } };
     const created = await admin.post("/bim/iam/bim/user", body);

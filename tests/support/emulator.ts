@@ -46,3 +46,8 @@ export async function immutaApi(emulator: Emulator, apiKey = emulator.apiKey): P
   const { data } = await axios.post<{ token: string }>(`${emulator.immutaUrl}/bim/apikey/authenticate`, { apikey: apiKey }, { proxy: false });
   return axios.create({ baseURL: emulator.immutaUrl, headers: { Authorization: `Bearer ${data.token}` }, proxy: false });
 }
+
+/** The seq of the newest request log entry (0 when empty): pass it as `since` to see only what follows. */
+export async function lastRequestSeq(emulator: Emulator): Promise<number> {
+  return Math.max(0, ...(await requestLog(emulator)).map((entry) => entry.seq));
+}
