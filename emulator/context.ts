@@ -3,7 +3,7 @@ import type { FaultInjector } from "./http/faults";
 import type { RateLimiter } from "./http/rateLimiter";
 import type { RequestLog } from "./http/requestLog";
 import type { Crawler } from "./immuta/crawler";
-import type { ConnectionApi } from "./connectionApi";
+import type { ConnectionApi } from "./types";
 import type { Seeds } from "./seeds";
 
 /** What the routes of a running emulator share. */

@@ -2,10 +2,10 @@
 import "./optionalDependencies";
 import pg from "pg";
 import { z } from "zod";
-import type { ConnectionApi } from "./connectionApi";
+import type { ConnectionApi, RateLimit, Seeds } from "./types";
 import type { EmulatorContext } from "./context";
 import { FaultInjector } from "./http/faults";
-import { RateLimiter, rateLimitSchema, type RateLimit } from "./http/rateLimiter";
+import { RateLimiter, rateLimitSchema } from "./http/rateLimiter";
 import { RequestLog } from "./http/requestLog";
 import { buildServer } from "./http/server";
 import { Crawler } from "./immuta/crawler";
@@ -18,17 +18,17 @@ import { readSetting, writeSetting } from "./state/settings";
 import { hostAndPort, withDatabase } from "./postgres/connectionUrl";
 import { startEmbeddedPostgres } from "./postgres/embeddedPostgres";
 import { ensureDatabase } from "./postgres/ensureDatabase";
-import { loadSeeds } from "./seeds";
+import { defaultSeeds as seededDefaults, loadSeeds } from "./seeds";
 import { failUnfinishedJobs } from "./state/jobs";
 import { adoptSeeds, restoreSeededState } from "./state/seedState";
 import { ensureStateSchema } from "./state/stateSchema";
 import { describeIssues } from "./validation";
 
-export { defaultSeeds, type Seeds } from "./seeds";
-export type { ConnectionApi } from "./connectionApi";
-export type { FaultConfig, FaultKind } from "./http/faults";
-export type { RateLimit, RateLimitStatus } from "./http/rateLimiter";
+export type { ConnectionApi, FaultConfig, FaultKind, RateLimit, RateLimitStatus, Seeds } from "./types";
 export type { RequestLogEntry, RequestLogQuery } from "./http/requestLog";
+
+/** The default seeds; API keys, client ids and client secrets are random on every call. (Typed with ./types, so the declarations need no zod.) */
+export const defaultSeeds: () => Seeds = seededDefaults;
 
 export interface EmulatorOptions {
   /** HTTP port on 127.0.0.1; default 0 (ephemeral). */

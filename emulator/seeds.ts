@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { z } from "zod";
 import { profileFieldsSchema } from "./immuta/profile";
+import type { Seeds } from "./types";
 import { describeIssues } from "./validation";
 
 const nonEmpty = z.string().min(1);
@@ -77,8 +78,10 @@ function isReservedRole(role: string): boolean {
   return RESERVED_ROLES.includes(name) || name.startsWith("pg_") || name.startsWith("databricks_");
 }
 
-/** What the emulator is seeded with; a seed file may replace any top-level part. */
-export type Seeds = z.output<typeof seedsObjectSchema>;
+export type { Seeds } from "./types";
+
+/** The parsed seeds: equal to the written-out Seeds (tests/unit/packageTypes.test.ts), which the code uses. */
+export type ParsedSeeds = z.output<typeof seedsObjectSchema>;
 
 /** The default seeds. API keys, client ids and client secrets are random on every call. */
 export function defaultSeeds(): Seeds {

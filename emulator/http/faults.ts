@@ -4,6 +4,7 @@ import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
 import { z } from "zod";
+import type { FaultConfig } from "../types";
 
 const rate = z.number().min(0).max(1);
 
@@ -25,11 +26,9 @@ export const faultConfigSchema = z.strictObject({
   pathPrefix: z.string().startsWith("/").optional(),
 });
 
-/** What PUT /__emulator/faults accepts: every field optional, rates 0..1. */
-export type FaultConfig = z.input<typeof faultConfigSchema>;
+export type { FaultConfig, FaultKind } from "../types";
 
 /** What a request log entry's `fault` says happened to the request; `rateLimit` is the rate limiter's refusal, not an injected fault. */
-export type FaultKind = "429" | "5xx" | "drop" | "lostAnswer" | "lateAnswer" | "latency" | "rateLimit";
 
 export type FaultOutcome =
   | { kind: "drop" }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { RateLimit, RateLimitStatus } from "../types";
 import { HttpError } from "./httpError";
 
 export const rateLimitSchema = z.strictObject({
@@ -9,12 +10,7 @@ export const rateLimitSchema = z.strictObject({
   burst: z.int().min(1).max(1_000_000),
 });
 
-export type RateLimit = z.output<typeof rateLimitSchema>;
-
-export interface RateLimitStatus extends RateLimit {
-  /** One entry per API key seen since the limit was set, named by the key's user (never the key). */
-  buckets: Array<{ user: string; allowed: number; limited: number }>;
-}
+export type { RateLimit, RateLimitStatus } from "../types";
 
 interface Bucket {
   user: string;

@@ -1,4 +1,4 @@
-import type { FaultKind } from "./faults";
+import type { FaultKind } from "../types";
 
 export interface RequestLogEntry {
   seq: number;
