@@ -2,9 +2,9 @@
  * One throttle per Immuta URL, shared by every request of a host process (every resource, both
  * kinds), as Octokit's throttling plugin shares one limiter group: at most maxConcurrency requests
  * in flight, spaced to the current rate; a 429 pauses them all until its Retry-After has passed,
- * then they resume at a reduced rate and speed up again step by step (additive increase,
- * multiplicative decrease). A request waiting in the queue, or backing off before a retry, holds
- * no concurrency slot. Bottleneck does the queueing and spacing.
+ * then they resume just under what Immuta let through and speed up again step by step (additive
+ * increase, multiplicative decrease; see RateController). A request waiting in the queue, or
+ * backing off before a retry, holds no concurrency slot. Bottleneck does the queueing and spacing.
  */
 import Bottleneck from "bottleneck";
 
@@ -18,39 +18,45 @@ export interface ThrottleSettings {
 const DEFAULT_PAUSE_MS = 1_000;
 /** The slowest the throttle ever goes, so that it always comes back. */
 const MIN_RATE = 1;
-/** What a 429 leaves of the rate. */
-const DECREASE = 0.7;
-/** Of the rate the throttle recovers to, what it gains per second without a 429. */
-const INCREASE_PER_SECOND = 0.25;
-/**
- * At most one decrease per second, as TCP decreases once per round trip: the 429s of requests that
- * were in flight together are one signal, not one each. Without it a steady trickle of 429s that
- * have nothing to do with the rate (a flaky gateway) would drive the rate to the floor.
- */
+/** After a 429, the rate is this much of what Immuta let through in the second before. */
+const DECREASE = 0.9;
+/** It then climbs again, by this much of that rate per second ... */
+const INCREASE_PER_SECOND = 0.05;
+/** ... to hold just under it, where a token bucket refuses nothing. */
+const HOLD = 0.95;
+/** A second of 429s is one signal (as TCP decreases once per round trip), not one cut each. */
 const DECREASE_GUARD_MS = 1_000;
-/** How far back the rate that was going through is measured. */
+/** This long without a 429, the limit is taken to be gone: back to the ceiling, or to no limit. */
+const CALM_MS = 30_000;
+/** How far back what Immuta let through is measured. */
 const WINDOW_MS = 1_000;
 /** Shortest span a rate is measured over, so that the first few answers do not read as a burst. */
 const MIN_SPAN_MS = 100;
 
 /**
- * The rate (requests per second) after each answer: cut to DECREASE of itself on a 429 (at most once
- * per DECREASE_GUARD_MS), raised again after each success so that it gains INCREASE_PER_SECOND of its
- * target per second, until it reaches the target: the ceiling, or with no ceiling the rate it had
- * before the first cut, when it goes back to being unlimited. Pure but for the clock it is given.
+ * The rate (requests per second) after each answer. A 429 says Immuta admits about what it answered
+ * in the last second: the rate drops to DECREASE of that (at most once per DECREASE_GUARD_MS), then
+ * climbs by INCREASE_PER_SECOND of the most Immuta has admitted per second to HOLD of it, and stays
+ * there until CALM_MS pass without a 429, when it goes back to the ceiling
+ * (immuta:maxRequestsPerSecond) or to no limit but the concurrency. Additive increase, multiplicative
+ * decrease. The increase and the hold are measured against the most admitted, not the latest, so
+ * that 429s that come whatever the rate (a proxy's, a fault) settle the rate at a share of it instead
+ * of wearing it down to MIN_RATE. Pure but for the clock it is given.
  */
 export class RateController {
   private rate: number | undefined;
-  private target: number | undefined;
-  private decreasedAt = Number.NEGATIVE_INFINITY;
-  private readonly completions: number[] = [];
+  /** The most Immuta let through in the second before a 429 since the last calm; undefined while nothing was refused. */
+  private admitted: number | undefined;
+  private limitedAt = Number.NEGATIVE_INFINITY;
+  private readonly successes: number[] = [];
+  private readonly startedAt: number;
 
   constructor(
     private ceiling: number | undefined,
     private readonly now: () => number,
   ) {
     this.rate = ceiling;
-    this.target = ceiling;
+    this.startedAt = now();
   }
 
   /** Requests per second now; undefined when only the concurrency bounds them. */
@@ -60,44 +66,44 @@ export class RateController {
 
   setCeiling(ceiling: number | undefined): void {
     this.ceiling = ceiling;
-    this.target = ceiling;
+    this.admitted = undefined;
     this.rate = ceiling;
   }
 
-  /** A 429: the rate, or what was going through, cut by DECREASE. */
+  /** A 429. */
   rateLimited(): void {
     const now = this.now();
-    if (now - this.decreasedAt < DECREASE_GUARD_MS) return;
-    this.decreasedAt = now;
-    const going = this.rate ?? this.measured(now);
-    this.target ??= going;
-    this.rate = Math.max(MIN_RATE, going * DECREASE);
+    if (now - this.limitedAt < DECREASE_GUARD_MS) return;
+    this.limitedAt = now;
+    const admitted = this.measured(now);
+    this.admitted = Math.max(this.admitted ?? 0, admitted);
+    this.rate = Math.max(MIN_RATE, DECREASE * Math.min(this.rate ?? Number.POSITIVE_INFINITY, admitted));
   }
 
   /** Any answer that is not a 429. */
   answered(): void {
     const now = this.now();
-    this.completions.push(now);
+    this.successes.push(now);
     this.forgetBefore(now - WINDOW_MS);
-    if (this.rate === undefined || this.target === undefined) return;
-    // At rate r, r answers come in a second: each adds its share of a second's increase.
-    this.rate += (this.target * INCREASE_PER_SECOND) / this.rate;
-    if (this.rate >= this.target) {
+    if (this.admitted === undefined || this.rate === undefined) return;
+    if (now - this.limitedAt >= CALM_MS) {
+      this.admitted = undefined;
       this.rate = this.ceiling;
-      this.target = this.ceiling;
+      return;
     }
+    // At rate r, r answers come in a second: each adds its share of a second's increase.
+    this.rate = Math.min(HOLD * this.admitted, this.rate + (INCREASE_PER_SECOND * this.admitted) / this.rate);
   }
 
-  /** Answers per second over the last WINDOW_MS (or since the first, if that is more recent). */
+  /** Answers per second over the last WINDOW_MS (or since this controller started, if that is more recent). */
   private measured(now: number): number {
     this.forgetBefore(now - WINDOW_MS);
-    const oldest = this.completions[0];
-    if (oldest === undefined) return MIN_RATE;
-    return Math.max(MIN_RATE, (this.completions.length * 1000) / Math.max(MIN_SPAN_MS, now - oldest));
+    const span = Math.max(MIN_SPAN_MS, Math.min(WINDOW_MS, now - this.startedAt));
+    return Math.max(MIN_RATE, (this.successes.length * 1000) / span);
   }
 
   private forgetBefore(time: number): void {
-    while (this.completions.length > 0 && (this.completions[0] as number) < time) this.completions.shift();
+    while (this.successes.length > 0 && (this.successes[0] as number) < time) this.successes.shift();
   }
 }
 

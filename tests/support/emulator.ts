@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance } from "axios";
-import { startEmulator, type Emulator, type FaultConfig, type RequestLogEntry, type RequestLogQuery } from "../../emulator";
+import { startEmulator, type Emulator, type FaultConfig, type RateLimit, type RateLimitStatus, type RequestLogEntry, type RequestLogQuery } from "../../emulator";
 
 let shared: Promise<Emulator> | undefined;
 
@@ -25,6 +25,12 @@ export async function resetEmulator(emulator: Emulator): Promise<void> {
 /** PUT /__emulator/faults: replaces the fault configuration. */
 export async function setFaults(emulator: Emulator, faults: FaultConfig): Promise<void> {
   await admin(emulator).put("/faults", faults);
+}
+
+/** PUT /__emulator/rate-limit: a token bucket per API key; undefined removes it. */
+export async function setRateLimit(emulator: Emulator, limit: RateLimit | undefined): Promise<RateLimitStatus> {
+  const answer = limit === undefined ? await admin(emulator).delete<RateLimitStatus>("/rate-limit") : await admin(emulator).put<RateLimitStatus>("/rate-limit", limit);
+  return answer.data;
 }
 
 export async function clearFaults(emulator: Emulator): Promise<void> {
