@@ -1,6 +1,6 @@
 import { resolveSettings, type ConfigSource, type ProviderSettings } from "../config";
 import { immutaClientFor, type ImmutaClient } from "../immuta/client";
-import { DeploymentClaims, type Managed } from "./deploymentClaims";
+import { DeploymentClaims, type Claim, type Managed } from "./deploymentClaims";
 import type { CheckFailure } from "./inputs";
 import { resourceNameOf } from "./resourceName";
 
@@ -43,16 +43,15 @@ export abstract class ImmutaResourceProvider {
   }
 
   /**
-   * Records what a checked resource manages, now (from its new inputs) and before (from its old
-   * ones), and returns a failure of `property` for each other resource of the deployment that
-   * manages the same. Inputs without the resource's name claim nothing: they cannot be told apart
-   * from the resource's own earlier check.
+   * Records what a checked resource manages, now (from its new inputs) and what it gives up (from
+   * its old ones), and returns a failure for each clash with another resource of the deployment,
+   * on the property `propertyOf` names for the thing. Inputs without the resource's name claim
+   * nothing: they cannot be told apart from the resource's own earlier check.
    */
-  protected recordClaim(kind: string, property: string, news: Record<string, unknown>, manages: Managed | undefined, managedBefore: Managed | undefined): CheckFailure[] {
+  protected recordClaim(news: Record<string, unknown>, claimOf: (name: string) => Claim, propertyOf: (managed: Managed) => string): CheckFailure[] {
     const name = resourceNameOf(news);
     if (name === undefined) return [];
-    const givesUp = manages !== undefined && managedBefore !== undefined && managedBefore.key !== manages.key ? managedBefore : undefined;
-    return this.claims.record({ kind, name, manages, givesUp }).map((reason) => ({ property, reason }));
+    return this.claims.record(claimOf(name)).map(({ managed, reason }) => ({ property: propertyOf(managed), reason }));
   }
 }
 
