@@ -66,7 +66,8 @@ function renderChanges(row: PlanRow): string {
   // A deletion changes no property; its id says which object goes away.
   if (row.action === "delete") return row.id === null ? "" : `id: ${escapeMarkdown(row.id)}`;
   if (row.changes.length === 0 && (row.action === "update" || row.action === "replace")) return "only internal properties changed";
-  return row.changes.map((change) => renderChange(change, row.action)).join("<br>");
+  const unlisted = Object.entries(row.unlistedKeys).map(([name, count]) => `${escapeMarkdown(name)}: ${count.toLocaleString("en-US")} more ${count === 1 ? "key" : "keys"} not listed`);
+  return [...row.changes.map((change) => renderChange(change, row.action)), ...unlisted].join("<br>");
 }
 
 function renderRow(row: PlanRow): string {
