@@ -8,7 +8,8 @@ import { renderPreviewSummary } from "../../automation/summary/markdown";
 import { summarisePlan } from "../../automation/summary/plan";
 import type { Emulator } from "../../emulator";
 import { analystsProgram } from "../support/analystsProgram";
-import { requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
+import { ExternalUserMappings } from "../../sdk";
+import { clearFaults, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { requirePulumiCli } from "../support/pulumiCli";
 import { lastSeq } from "../support/resourceHost";
 
@@ -78,5 +79,49 @@ describe("ExternalUserMappings through the real Pulumi engine (e2e)", function (
 
   it("returns every user in it to unset on destroy", () => {
     assert.deepEqual(destroyed, { "alice@example.com": undefined, "bob@example.com": undefined, "carol@example.com": undefined, "dave@example.com": undefined, "Frank@Example.com": undefined });
+  });
+
+  describe("a failure part-way", () => {
+    let partial: QuickstartStack;
+    let failedUp: unknown;
+    let recorded: unknown;
+    let finishing: string[];
+    let finished: Record<string, unknown>;
+
+    before(async function () {
+      const cli = await requirePulumiCli(this);
+      await resetEmulator(emulator);
+      immuta = await ImmutaConsole.signIn(emulator.immutaUrl, emulator.apiKey);
+      const program = async () => {
+        new ExternalUserMappings("analysts", { users: { "alice@example.com": "alice_pg", "carol@example.com": "carol_pg", "dave@example.com": { mode: "none" } } });
+        return {};
+      };
+      partial = await createQuickstartStack({ emulator, cli, prefix: "mappings-partial-e2e", program: "inline", inlineProgram: program });
+      await setFaults(emulator, { methods: ["PUT"], pathPrefix: "/bim/iam/bim/user/carol%40example.com/profile", rate5xx: 1, statuses5xx: [500] });
+      failedUp = await partial.stack.up().then(() => undefined, (error: unknown) => error);
+      await clearFaults(emulator);
+      const { deployment } = (await partial.exportState()) as { deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] } };
+      recorded = deployment.resources.find((resource) => resource.type.endsWith(":ExternalUserMappings"))?.outputs?.users;
+      const since = await lastSeq(emulator);
+      await partial.stack.up();
+      finishing = (await requestLog(emulator, { since })).filter((entry) => entry.route !== "/bim/apikey/authenticate").map((entry) => `${entry.method} ${entry.url.split("?")[0]}`);
+      finished = await rows();
+      await partial.stack.destroy();
+    });
+
+    after(async () => {
+      await clearFaults(emulator);
+      assert.deepEqual((await partial?.dispose()) ?? [], []);
+    });
+
+    it("fails the up naming the user whose write failed, and the state records what Immuta holds", () => {
+      assert.ok(failedUp instanceof Error && /Writing the mapping of user "carol@example\.com" failed/.test(failedUp.message), String(failedUp));
+      assert.deepEqual(recorded, { "alice@example.com": "alice_pg", "carol@example.com": { mode: "none" }, "dave@example.com": { mode: "none" } });
+    });
+
+    it("is finished by the next up, which writes only the missing user", () => {
+      assert.deepEqual(finishing, ["GET /bim/user", "GET /bim/iam/bim/user/carol%40example.com", "PUT /bim/iam/bim/user/carol%40example.com/profile"]);
+      assert.deepEqual([finished["alice@example.com"], finished["carol@example.com"], finished["dave@example.com"]], ["alice_pg", "carol_pg", null]);
+    });
   });
 });
