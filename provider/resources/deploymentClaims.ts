@@ -6,7 +6,8 @@
  * is here. Claims are keyed by resource kind and Pulumi name (unique in a program but for a rare
  * same-named child of another parent type), so a re-check replaces the resource's own claim and a
  * replacement never clashes with itself. A resource may manage one thing (a connection, a user's
- * mapping) or many (the mappings of a list of users).
+ * mapping) or many (the mappings of a list of users), or claim a whole group but for what it lists
+ * (exclusive: true returns every other user of an IAM to unset).
  */
 import { isUnknown } from "./inputs";
 
@@ -20,6 +21,15 @@ export interface Managed {
   readonly onDelete: string;
   /** Its name in a resource that lists many of its kind: the key of its entry (a userid). */
   readonly entry: string;
+  /** The group it belongs to, which one resource may claim whole: a user's IAM. */
+  readonly within?: Group;
+}
+
+/** Things a resource may claim all of but those it lists, e.g. the users of one IAM. */
+export interface Group {
+  readonly key: string;
+  /** For messages, e.g. `IAM "bim"`. */
+  readonly what: string;
 }
 
 export interface Claim {
@@ -41,11 +51,13 @@ export interface Claim {
   readonly givesUpBy: "replacement" | "removal";
   /** The input that lists what it manages, for a resource that manages many (its entries are named in messages); undefined for one that manages one thing. */
   readonly listedIn: string | undefined;
+  /** A group of which it manages everything it does not list (it resets the rest). */
+  readonly exclusiveOver?: Group;
 }
 
-/** A clash of the claim being recorded: the thing it is about, and why. */
+/** A clash of the claim being recorded: the thing it is about (undefined: its claim on a whole group), and why. */
 export interface Clash {
-  readonly managed: Managed;
+  readonly managed: Managed | undefined;
   readonly reason: string;
 }
 
@@ -83,7 +95,13 @@ export function managedUser({ iamId, userId }: { iamId?: unknown; userId?: unkno
     what: `the PostgreSQL mapping of user "${userId}" in IAM "${iamId}"`,
     onDelete: "returns the user to unset",
     entry: userId,
+    within: iamUsers(iamId),
   };
+}
+
+/** The users of an IAM, as a group that exclusive: true claims. */
+export function iamUsers(iamId: string): Group {
+  return { key: `iam:${JSON.stringify(iamId)}`, what: `IAM "${iamId}"` };
 }
 
 const isKnownString = (value: unknown): value is string => typeof value === "string" && !isUnknown(value);
@@ -98,6 +116,10 @@ export class DeploymentClaims {
   private readonly byResource = new Map<string, Recorded>();
   /** Managed key → the resources that manage it or give it up. */
   private readonly byManaged = new Map<string, Set<string>>();
+  /** Group key → the resources that manage something in it. */
+  private readonly byGroup = new Map<string, Set<string>>();
+  /** Group key → the resources that claim it whole. */
+  private readonly byExclusive = new Map<string, Set<string>>();
 
   /** Records the claim, replacing the resource's earlier one, and returns each clash with another resource. */
   record(claim: Claim): Clash[] {
@@ -118,25 +140,84 @@ export class DeploymentClaims {
         if (other.manages.has(managed.key)) clashes.push({ managed, reason: handOver(claim, other.claim, managed) });
       }
     }
+    clashes.push(...this.exclusiveClashes(recorded));
     this.byResource.set(resource, recorded);
-    for (const key of [...recorded.manages.keys(), ...recorded.givesUp.keys()]) {
-      const holders = this.byManaged.get(key) ?? new Set<string>();
-      holders.add(resource);
-      this.byManaged.set(key, holders);
+    for (const key of [...recorded.manages.keys(), ...recorded.givesUp.keys()]) add(this.byManaged, key, resource);
+    for (const group of groupsOf(claim)) add(this.byGroup, group.key, resource);
+    if (claim.exclusiveOver !== undefined) add(this.byExclusive, claim.exclusiveOver.key, resource);
+    return clashes;
+  }
+
+  /** An exclusive claim on a group undoes every other resource that manages something in it that the claim does not list. */
+  private exclusiveClashes(recorded: Recorded): Clash[] {
+    const { claim } = recorded;
+    const clashes: Clash[] = [];
+    const group = claim.exclusiveOver;
+    if (group !== undefined) {
+      for (const other of this.recordedIn(this.byGroup, group.key)) {
+        const undone = unlisted(other, recorded, group);
+        if (undone.length > 0) clashes.push({ managed: undefined, reason: resets(claim, other.claim, group, undone) });
+      }
+    }
+    for (const member of groupsOf(claim)) {
+      for (const owner of this.recordedIn(this.byExclusive, member.key)) {
+        const undone = unlisted(recorded, owner, member);
+        if (undone.length > 0) clashes.push({ managed: undone[0], reason: resetBy(claim, owner.claim, member, undone) });
+      }
     }
     return clashes;
   }
 
   private holders(key: string): Recorded[] {
-    return [...(this.byManaged.get(key) ?? [])].map((resource) => this.byResource.get(resource) as Recorded);
+    return this.recordedIn(this.byManaged, key);
+  }
+
+  private recordedIn(index: ReadonlyMap<string, ReadonlySet<string>>, key: string): Recorded[] {
+    return [...(index.get(key) ?? [])].map((resource) => this.byResource.get(resource) as Recorded);
   }
 
   private forget(resource: string): void {
     const earlier = this.byResource.get(resource);
     if (earlier === undefined) return;
     for (const key of [...earlier.manages.keys(), ...earlier.givesUp.keys()]) this.byManaged.get(key)?.delete(resource);
+    for (const group of groupsOf(earlier.claim)) this.byGroup.get(group.key)?.delete(resource);
+    if (earlier.claim.exclusiveOver !== undefined) this.byExclusive.get(earlier.claim.exclusiveOver.key)?.delete(resource);
     this.byResource.delete(resource);
   }
+}
+
+function add(index: Map<string, Set<string>>, key: string, resource: string): void {
+  const resources = index.get(key) ?? new Set<string>();
+  resources.add(resource);
+  index.set(key, resources);
+}
+
+/** The groups that what a claim manages belongs to. */
+function groupsOf(claim: Claim): Group[] {
+  const groups = new Map<string, Group>();
+  for (const managed of claim.manages) if (managed.within !== undefined) groups.set(managed.within.key, managed.within);
+  return [...groups.values()];
+}
+
+/** What `holder` manages in the group that `owner`, which claims the group whole, does not list. */
+function unlisted(holder: Recorded, owner: Recorded, group: Group): Managed[] {
+  return holder.claim.manages.filter((managed) => managed.within?.key === group.key && !owner.manages.has(managed.key));
+}
+
+const andMore = (undone: readonly Managed[]) => (undone.length > 1 ? ` and ${undone.length - 1} more like it` : "");
+
+function resets(owner: Claim, holder: Claim, group: Group, undone: readonly Managed[]): string {
+  return (
+    `${label(owner)} has exclusive: true, which returns to unset every user of ${group.what} with a PostgreSQL username that it does not list, while ${label(holder)} manages ` +
+    `${undone[0].what}${andMore(undone)}: each up would undo the other. List ${undone.length === 1 ? "that user" : "those users"} in ${label(owner)} (and remove ${undone.length === 1 ? "it" : "them"} from ${label(holder)}), or set exclusive: false`
+  );
+}
+
+function resetBy(holder: Claim, owner: Claim, group: Group, undone: readonly Managed[]): string {
+  return (
+    `${label(holder)} manages ${undone[0].what}${andMore(undone)}, which ${label(owner)} does not list although it has exclusive: true: it returns every user of ${group.what} ` +
+    `with a PostgreSQL username that it does not list to unset, so each up would undo the other. List ${undone.length === 1 ? "the user" : "the users"} in ${label(owner)} instead, or set exclusive: false there`
+  );
 }
 
 const byKey = (managed: readonly Managed[]) => new Map(managed.map((m) => [m.key, m]));

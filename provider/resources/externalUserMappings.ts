@@ -8,7 +8,7 @@ import { z } from "zod";
 import { InvalidArgumentError, PartialMappingError } from "../errors";
 import { sameMapping, type PostgresMapping } from "../userMapping";
 import { applyMappings, describeFailures, hasFailures, named, sweepMappings, type MappingsOutcome } from "../userMappings";
-import { managedUser, type Claim, type Managed } from "./deploymentClaims";
+import { iamUsers, managedUser, type Claim, type Managed } from "./deploymentClaims";
 import { checkShape, isUnknown, requireComplete, toStruct, UNKNOWN, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 import { checkMappingFields, effectiveUsername, iamIdSchema, mappingOf, userIdSchema } from "./mappingArgs";
@@ -49,7 +49,7 @@ const entryPath = (userId: string) => `users[${JSON.stringify(userId)}]`;
 export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
   async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkArgs(news);
-    const clashes = this.recordClaim(news, (name) => claimOf(name, inputs, olds), (managed) => entryPath(managed.entry));
+    const clashes = this.recordClaim(news, (name) => claimOf(name, inputs, olds), (managed) => (managed === undefined ? "exclusive" : entryPath(managed.entry)));
     const unnamed = clashes.length - CLASHES_NAMED;
     const counted = unnamed > 0 ? [{ property: "users", reason: `and ${unnamed} more users clash in the same way` }] : [];
     return { inputs, failures: [...failures, ...clashes.slice(0, CLASHES_NAMED), ...counted] };
@@ -215,6 +215,7 @@ function checkEntry(entry: unknown, path: string, failures: CheckFailure[]): Use
 /**
  * What the checked inputs manage, and what the old ones gave up: all their users when the IAM
  * changes (the resource is replaced), else the users dropped from the map (the update unsets them).
+ * With exclusive: true it also claims every other user of the IAM.
  */
 function claimOf(name: string, inputs: Record<string, unknown>, olds: Record<string, unknown>): Claim {
   const usersOf = (values: Record<string, unknown>): Managed[] =>
@@ -226,7 +227,7 @@ function claimOf(name: string, inputs: Record<string, unknown>, olds: Record<str
   const replaced = typeof olds.iamId === "string" && olds.iamId !== inputs.iamId;
   const kept = new Set(manages.map((managed) => managed.key));
   const givesUp = usersOf(olds).filter((managed) => replaced || !kept.has(managed.key));
-  return { ...claim, manages, givesUp, givesUpBy: replaced ? "replacement" : "removal" };
+  return { ...claim, manages, givesUp, givesUpBy: replaced ? "replacement" : "removal", exclusiveOver: inputs.exclusive === true ? iamUsers(inputs.iamId) : undefined };
 }
 
 function declared(inputs: Record<string, unknown>): ExternalUserMappingsInputs {

@@ -45,10 +45,10 @@ export abstract class ImmutaResourceProvider {
   /**
    * Records what a checked resource manages, now (from its new inputs) and what it gives up (from
    * its old ones), and returns a failure for each clash with another resource of the deployment,
-   * on the property `propertyOf` names for the thing. Inputs without the resource's name claim
+   * on the property `propertyOf` names for the thing (or for the claim on a whole group). Inputs without the resource's name claim
    * nothing: they cannot be told apart from the resource's own earlier check.
    */
-  protected recordClaim(news: Record<string, unknown>, claimOf: (name: string) => Claim, propertyOf: (managed: Managed) => string): CheckFailure[] {
+  protected recordClaim(news: Record<string, unknown>, claimOf: (name: string) => Claim, propertyOf: (managed: Managed | undefined) => string): CheckFailure[] {
     const name = resourceNameOf(news);
     if (name === undefined) return [];
     return this.claims.record(claimOf(name)).map(({ managed, reason }) => ({ property: propertyOf(managed), reason }));

@@ -147,6 +147,27 @@ describe("ExternalUserMappings check across one deployment", () => {
     ]);
   });
 
+  it("fails an exclusive list together with any other resource managing a user of its IAM that it does not list, whichever is checked second", async () => {
+    const resets =
+      'ExternalUserMappings "everyone" has exclusive: true, which returns to unset every user of IAM "bim" with a PostgreSQL username that it does not list, ' +
+      `while ExternalUserMapping "bob" manages ${user("bob")}: each up would undo the other. List that user in ExternalUserMappings "everyone" (and remove it from ExternalUserMapping "bob"), or set exclusive: false`;
+    const resetBy =
+      `ExternalUserMapping "bob" manages ${user("bob")}, which ExternalUserMappings "everyone" does not list although it has exclusive: true: it returns every user of IAM "bim" ` +
+      'with a PostgreSQL username that it does not list to unset, so each up would undo the other. List the user in ExternalUserMappings "everyone" instead, or set exclusive: false there';
+    const everyone = declared("everyone", { users: { alice: "a" }, exclusive: true });
+    assert.deepEqual(await failuresOf({}, everyone), []);
+    assert.deepEqual((await single.check({}, declared("bob", { userId: "bob", mode: "none" }))).failures, [{ property: "userId", reason: resetBy }]);
+    assert.deepEqual((await single.check({}, declared("oscar", { userId: "oscar", iamId: "okta", mode: "none" }))).failures, [], "another IAM's users are not its");
+
+    claims = new DeploymentClaims();
+    mappings = new ExternalUserMappingsProvider(quiet, claims);
+    single = new ExternalUserMappingProvider(quiet, claims);
+    assert.deepEqual((await single.check({}, declared("bob", { userId: "bob", mode: "none" }))).failures, []);
+    assert.deepEqual(await failuresOf({}, everyone), [{ property: "exclusive", reason: resets }]);
+    const listed = await failuresOf({}, declared("everyone", { users: { alice: "a", bob: "b" }, exclusive: true }));
+    assert.deepEqual(listed.map((f) => [f.property, f.reason.split(":")[0]]), [['users["bob"]', `ExternalUserMappings "everyone" and ExternalUserMapping "bob" both manage ${user("bob")}`]], "once listed, only the user is shared");
+  });
+
   it("names at most 20 clashing users and counts the rest, as a copied list clashes on every user", async () => {
     const users = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`user${String(i).padStart(2, "0")}`, { mode: "none" }]));
     await mappings.check({}, declared("analysts", { users }));
