@@ -6,7 +6,7 @@
 import { DeploymentClaims } from "./resources/deploymentClaims";
 import { ExternalUserMappingProvider } from "./resources/externalUserMapping";
 import { ExternalUserMappingsProvider } from "./resources/externalUserMappings";
-import { progress } from "./resources/immutaResourceProvider";
+import { progress } from "./lines";
 import { LakebaseConnectionProvider } from "./resources/lakebaseConnection";
 
 /** A host process serves one deployment: what its resources manage, across every kind. */

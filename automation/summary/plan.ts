@@ -4,7 +4,8 @@
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { redact } from "../../provider/errors";
-import { engineErrors, resourceNameFromUrn, telling, typeFromUrn } from "../events/diagnostics";
+import { LINE_PREFIX } from "../../provider/lines";
+import { engineErrors, resourceNameFromUrn, stripColor, telling, typeFromUrn } from "../events/diagnostics";
 import { isMaskedSecret, isRecord, maskSecrets, plaintextSecrets, type JsonRecord } from "./mask";
 import { destructiveReason, isEngineBookkeeping, SECRET_PROPERTY_NAMES, typeLabel } from "./policy";
 
@@ -62,6 +63,11 @@ export interface PlanSummary {
   readonly counts: Readonly<Record<PlanAction, number>>;
   readonly unchanged: number;
   readonly errors: readonly PlanError[];
+  /**
+   * What the provider printed, without its prefix: in a preview, what it can only say in words
+   * (how many users exclusive: true returns to unset). The CLI's --diff display leaves these out.
+   */
+  readonly notes: readonly string[];
   readonly maybeCorrupt: boolean;
 }
 
@@ -71,6 +77,8 @@ export interface SummaryOptions {
 }
 
 const VALUE_MAX_LENGTH = 80;
+/** Provider lines kept: a preview prints one per resource at most, an up one per operation. */
+const NOTES_MAX = 20;
 /** Changed keys listed per map-valued property: enough to review, few enough that other resources still fit. */
 const MAP_KEYS_MAX = 25;
 const MESSAGE_MAX_LENGTH = 2000;
@@ -268,6 +276,19 @@ export function summarisePlan(events: readonly EngineEvent[], options: SummaryOp
         message: cleanMessage(error.message, secrets),
       }))
       .filter((error) => error.message.length > 0),
+    notes: providerNotes(ordered, secrets),
     maybeCorrupt: ordered.some((event) => event.summaryEvent?.maybeCorrupt === true),
   };
+}
+
+/** The provider's lines (stdout and stderr of its host, which the engine passes on as info diagnostics), in order, each once. */
+function providerNotes(events: readonly EngineEvent[], secrets: readonly string[]): string[] {
+  const lines = events
+    .map((event) => event.diagnosticEvent)
+    .filter((diag) => diag != null && (diag.severity === "info" || diag.severity === "info#err") && !diag.ephemeral)
+    .flatMap((diag) => stripColor(diag?.message ?? "").split("\n"))
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(`${LINE_PREFIX} `))
+    .map((line) => cleanMessage(line.slice(LINE_PREFIX.length + 1), secrets));
+  return [...new Set(lines)].slice(0, NOTES_MAX);
 }

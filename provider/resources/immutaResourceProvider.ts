@@ -2,6 +2,7 @@ import { resolveSettings, type ConfigSource, type ProviderSettings } from "../co
 import { immutaClientFor, type ImmutaClient } from "../immuta/client";
 import { DeploymentClaims, type Claim, type Managed } from "./deploymentClaims";
 import type { CheckFailure } from "./inputs";
+import { progress, warningLine } from "../lines";
 import { resourceNameOf } from "./resourceName";
 
 /**
@@ -53,17 +54,4 @@ export abstract class ImmutaResourceProvider {
     if (name === undefined) return [];
     return this.claims.record(claimOf(name)).map(({ managed, reason }) => ({ property: propertyOf(managed), reason }));
   }
-}
-
-/** Progress lines reach the user: the host passes its stdout through to the Pulumi CLI. */
-export function progress(message: string): void {
-  console.log(`[pulumi-immuta-lakebase] ${message}`);
-}
-
-/**
- * A dynamic provider has no engine log of its own: the CLI shows the host's stderr among the
- * diagnostics, so a warning is a line there that says it is one.
- */
-function warningLine(message: string): void {
-  console.error(`[pulumi-immuta-lakebase] warning: ${message}`);
 }

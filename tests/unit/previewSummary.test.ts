@@ -144,6 +144,20 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
     assert.ok(tableLine(renderPreviewSummary(events), "everyone").endsWith("<br>users: 5 more keys not listed |"));
   });
 
+  it("keeps what the provider could only say in words, such as how many users exclusive: true will return to unset, which preview --diff leaves out", () => {
+    const events = loadEvents("mappings-exclusive");
+    const { notes, rows } = summarisePlan(events);
+    assert.equal(notes.length, 1);
+    assert.match(
+      notes[0],
+      /^ExternalUserMappings bim\/[0-9a-f]{8}: exclusive: true returns to unset 1 other user of IAM "bim" with a PostgreSQL username, as counted by the last pulumi up or refresh \(pulumi preview --refresh counts again\); the update acts on what Immuta holds then\.$/,
+    );
+    assert.deepEqual(rows.map((row) => [row.name, row.action, row.changes.map((change) => change.name)]), [["analysts", "update", ["exclusive"]]]);
+    const markdown = renderPreviewSummary(events);
+    assert.ok(markdown.includes(`### From the provider\n\n- ${escapeMarkdown(notes[0])}\n\n| Resource |`), markdown);
+    assert.deepEqual(summarisePlan(loadEvents("update")).notes, [], "a preview in which the provider said nothing has no notes");
+  });
+
   it("names a rotated client secret as the change, though the engine masks both values alike, and never shows it", () => {
     const text = fixtureText("secret-change");
     assert.ok(!text.includes(ROTATED_SECRET), "the engine itself leaked the rotated secret into its events");

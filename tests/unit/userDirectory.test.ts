@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import { ImmutaClient } from "../../provider";
 import { forEachUser, lookUpUsers } from "../../provider/userDirectory";
+import { findImmutaUsers } from "../../sdk";
 import { startFakeServer, type FakeServer } from "../support/fakeHttp";
 
 const SERVED_PER_PAGE = 2;
@@ -73,5 +74,20 @@ describe("the paged user list", () => {
     const lookup = await lookUpUsers(client, "bim", "userId", asked);
     assert.deepEqual([Object.keys(lookup.found), lookup.notFound], [["al", "bob"], asked.slice(2)]);
     assert.deepEqual(pages().map((page) => [page.offset, page.userid]), [["0", undefined], ["2", undefined], ["4", undefined], ["6", undefined]]);
+  });
+
+  it("findImmutaUsers: outside a program takes IMMUTA_URL and IMMUTA_API_KEY, and wants userIds or emails, not both", async () => {
+    const saved = { url: process.env.IMMUTA_URL, apiKey: process.env.IMMUTA_API_KEY };
+    process.env.IMMUTA_URL = server.url;
+    process.env.IMMUTA_API_KEY = "imk_fake_0123456789";
+    try {
+      assert.deepEqual(await findImmutaUsers({ emails: ["BOB@example.com"] }), { found: { "BOB@example.com": { iamId: "bim", userId: "bob", email: "Bob@Example.com", name: "BOB" } }, notFound: [], ambiguous: {} });
+      for (const both of [{}, { userIds: ["bob"], emails: ["bob@example.com"] }]) await assert.rejects(findImmutaUsers(both), /^Error: findImmutaUsers: give either userIds or emails\.$/);
+    } finally {
+      for (const [name, value] of [["IMMUTA_URL", saved.url], ["IMMUTA_API_KEY", saved.apiKey]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
