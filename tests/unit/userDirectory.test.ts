@@ -1,6 +1,7 @@
 // The paged user list against a scripted Immuta whose filters match as documented (any part of a
 // userid or email, any case), which ignores the IAM filter and serves fewer users per page than asked.
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import { ImmutaClient } from "../../provider";
 import { forEachUser, lookUpUsers } from "../../provider/userDirectory";
 import { findImmutaUsers } from "../../sdk";
@@ -76,18 +77,15 @@ describe("the paged user list", () => {
     assert.deepEqual(pages().map((page) => [page.offset, page.userid]), [["0", undefined], ["2", undefined], ["4", undefined], ["6", undefined]]);
   });
 
-  it("findImmutaUsers: outside a program takes IMMUTA_URL and IMMUTA_API_KEY, and wants userIds or emails, not both", async () => {
-    const saved = { url: process.env.IMMUTA_URL, apiKey: process.env.IMMUTA_API_KEY };
-    process.env.IMMUTA_URL = server.url;
-    process.env.IMMUTA_API_KEY = "imk_fake_0123456789";
+  it("findImmutaUsers: takes immuta:url and immuta:apiKey from the stack config, and wants userIds or emails, not both", async () => {
+    // The program's config is process-wide (other tests set it too): this test sets its own and puts the earlier one back.
+    const earlier = pulumi.runtime.allConfig();
+    pulumi.runtime.setAllConfig({ ...earlier, "immuta:url": server.url, "immuta:apiKey": "imk_fake_0123456789" }, ["immuta:apiKey"]);
     try {
       assert.deepEqual(await findImmutaUsers({ emails: ["BOB@example.com"] }), { found: { "BOB@example.com": { iamId: "bim", userId: "bob", email: "Bob@Example.com", name: "BOB" } }, notFound: [], ambiguous: {} });
       for (const both of [{}, { userIds: ["bob"], emails: ["bob@example.com"] }]) await assert.rejects(findImmutaUsers(both), /^Error: findImmutaUsers: give either userIds or emails\.$/);
     } finally {
-      for (const [name, value] of [["IMMUTA_URL", saved.url], ["IMMUTA_API_KEY", saved.apiKey]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      pulumi.runtime.setAllConfig(earlier);
     }
   });
 });
