@@ -80,7 +80,7 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
   }
 
   async read(id: string, props: Partial<ExternalUserMappingsOutputs>) {
-    const iamId = props.iamId ?? id.slice(0, id.lastIndexOf("/"));
+    const iamId = iamOf(id, props);
     const recorded = props.users ?? {};
     const sweep = await sweepMappings(this.client(), iamId, Object.keys(recorded), this.settings().maxConcurrency);
     // A user gone from Immuta leaves the state, so the next preview shows it as one to add (which then fails, naming it).
@@ -99,7 +99,7 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
   }
 
   async delete(id: string, props: Partial<ExternalUserMappingsOutputs>): Promise<void> {
-    const iamId = props.iamId ?? id.slice(0, id.lastIndexOf("/"));
+    const iamId = iamOf(id, props);
     const outcome = await this.apply(id, { iamId, users: {}, exclusive: false }, Object.keys(props.users ?? {}));
     if (hasFailures(outcome.failures)) throw new Error(`Returning the users of ${KIND} ${id} to unset did not finish. ${describeFailures(iamId, outcome.failures)}`);
   }
@@ -109,7 +109,7 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
     const outcome = await applyMappings(this.client(), { iamId: args.iamId, wanted, released, exclusive: args.exclusive }, this.settings().maxConcurrency);
     this.log(
       `${KIND} ${id}: wrote ${outcome.written} PostgreSQL row${outcome.written === 1 ? "" : "s"} of IAM "${args.iamId}" ` +
-        `(${wanted.size} users declared, ${released.length} no longer); every other row already held what was declared.`,
+        `for ${wanted.size} users declared and ${released.length} no longer declared${args.exclusive ? ", exclusive" : ""}.`,
     );
     if (outcome.leftToIam.length > 0) this.log(`Left the PostgreSQL usernames of ${named([...outcome.leftToIam].sort())} as IAM "${args.iamId}" sets them; only the IAM can change them.`);
     return outcome;
@@ -167,6 +167,11 @@ function sameEntries(olds: Readonly<Record<string, UserMappingEntry>>, news: unk
     const [old, next] = [olds[userId], news[userId]];
     return old !== undefined && !isUnknown(next) && sameMapping(mappingOfEntry(old), mappingOfEntry(next as UserMappingEntry));
   });
+}
+
+/** The IAM from the recorded outputs, or else from the id `${iamId}/${suffix}` (IAM ids have no slash). */
+function iamOf(id: string, props: Partial<ExternalUserMappingsOutputs>): string {
+  return props.iamId ?? id.slice(0, id.lastIndexOf("/"));
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -6,7 +6,7 @@ import { progress, warningLine } from "../lines";
 import { resourceNameOf } from "./resourceName";
 
 /**
- * What both resources' providers share: the stack config handed to configure(), turned into
+ * What every resource's provider shares: the stack config handed to configure(), turned into
  * settings (and the shared client) at call time, so that env fallbacks are read when needed; where
  * progress lines go; and the claims of the deployment's resources, which the providers of every
  * kind must share to see a clash between them.
