@@ -4,14 +4,19 @@
  */
 import axios from "axios";
 import { startEmulator, type Emulator } from "../emulator";
-import { ExternalUserMappingProvider, LakebaseConnectionProvider } from "../provider";
+import pLimit from "p-limit";
+import { ExternalUserMappingProvider, ExternalUserMappingsProvider, LakebaseConnectionProvider } from "../provider";
 
 const MAPPINGS = 200;
+/** Users of one ExternalUserMappings: the scale the resource is built for. */
+const BULK = 5000;
 
 interface Row {
   readonly scenario: string;
   readonly operations: number;
   readonly seconds: number;
+  /** Requests Immuta received, when counted. */
+  readonly requests?: number;
 }
 
 function configured<T extends { configure(req: { config: { get(key: string): string | undefined } }): Promise<void> }>(provider: T, em: Emulator): T {
@@ -54,8 +59,28 @@ async function main(): Promise<void> {
     rows.push(await timed(`mapping create x${MAPPINGS}, 20% 429/503`, MAPPINGS, () => createMappings("b")));
     await admin.delete("/__emulator/faults");
 
-    console.log("| scenario | operations | seconds | operations/s |\n|---|---:|---:|---:|");
-    for (const row of rows) console.log(`| ${row.scenario} | ${row.operations} | ${row.seconds.toFixed(2)} | ${(row.operations / row.seconds).toFixed(1)} |`);
+    // Every request Immuta logs gets the next sequence number; the log keeps only the last 10,000.
+    const lastSeq = async () => Math.max(0, ...(await admin.get<{ requests: { seq: number }[] }>("/__emulator/requests")).data.requests.map((entry) => entry.seq));
+    const counted = async (scenario: string, operations: number, run: () => Promise<unknown>): Promise<Row> => {
+      const since = await lastSeq();
+      const row = await timed(scenario, operations, run);
+      return { ...row, requests: (await lastSeq()) - since };
+    };
+    const bulkUsers = Array.from({ length: BULK }, (_, i) => `bulk${i}@example.com`);
+    const limit = pLimit(8);
+    await Promise.all(bulkUsers.map((userid) => limit(() => api.post("/bim/iam/bim/user", { iamid: "bim", userid, profile: { name: userid, email: userid } }))));
+    const bulk = configured(new ExternalUserMappingsProvider(() => undefined), em);
+    const bulkInputs = (await bulk.check({}, { users: Object.fromEntries(bulkUsers.map((userId, i) => [userId, `pg_bulk_${i}`])) })).inputs;
+    let bulkState: Awaited<ReturnType<typeof bulk.create>> | undefined;
+    const heapBefore = process.memoryUsage().heapUsed;
+    rows.push(await counted(`ExternalUserMappings of ${BULK} users: create`, BULK, async () => (bulkState = await bulk.create(bulkInputs))));
+    const created = bulkState as Awaited<ReturnType<typeof bulk.create>>;
+    rows.push(await counted(`ExternalUserMappings of ${BULK} users: refresh`, BULK, () => bulk.read(created.id, created.outs)));
+    rows.push(await counted(`ExternalUserMappings of ${BULK} users: up with nothing to change`, BULK, () => bulk.update(created.id, created.outs, bulkInputs)));
+    console.log(`ExternalUserMappings of ${BULK} users: heap ${((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(0)} MiB above the start of its create, after its three operations`);
+
+    console.log("| scenario | operations | seconds | operations/s | requests |\n|---|---:|---:|---:|---:|");
+    for (const row of rows) console.log(`| ${row.scenario} | ${row.operations} | ${row.seconds.toFixed(2)} | ${(row.operations / row.seconds).toFixed(1)} | ${row.requests ?? ""} |`);
   } finally {
     await em.stop();
   }

@@ -206,23 +206,40 @@ export class CrawlError extends LakebaseProviderError {
 }
 
 /**
- * A create that succeeded remotely but failed afterwards. The dynamic-provider host turns an error
- * carrying `id` into ErrorResourceInitFailed, so Pulumi records the resource (as unhealthy) instead
- * of orphaning it; the next `up` then updates it rather than registering it again.
+ * An operation that changed Immuta and then failed. The dynamic-provider host turns an error
+ * carrying `id` into ErrorResourceInitFailed, for a create and for an update alike, and the engine
+ * then records `properties` as the resource's outputs (marking it unhealthy) instead of orphaning
+ * it or keeping outputs that no longer hold; the next `up` finishes the work. The engine shows
+ * `reasons` in place of the message. `properties` must hold `__provider`, or refresh and destroy
+ * cannot load the provider.
  */
-export class PartialCreateError extends LakebaseProviderError {
-  readonly code = "PARTIAL_CREATE";
+export abstract class PartialFailureError extends LakebaseProviderError {
   readonly reasons: string[];
-  /** The outputs to record; hidden from util.inspect and JSON because they hold the client secret. */
+  /** The outputs to record; hidden from util.inspect and JSON because they may hold a secret. */
   declare readonly properties: object;
 
   constructor(
     readonly id: string,
     properties: object,
-    cause: Error,
+    message: string,
+    reasons = [message],
   ) {
-    super(`${id} was created, but a follow-up step failed: ${cause.message}`);
-    this.reasons = [cause.message];
+    super(message);
+    this.reasons = reasons;
     Object.defineProperty(this, "properties", { value: properties, enumerable: false });
   }
+}
+
+/** A create that succeeded remotely but failed afterwards: the next `up` updates it rather than registering it again. */
+export class PartialCreateError extends PartialFailureError {
+  readonly code = "PARTIAL_CREATE";
+
+  constructor(id: string, properties: object, cause: Error) {
+    super(id, properties, `${id} was created, but a follow-up step failed: ${cause.message}`, [cause.message]);
+  }
+}
+
+/** Some of many users' mappings were written, others not: the state records which hold, and the next `up` writes the rest. */
+export class PartialMappingError extends PartialFailureError {
+  readonly code = "PARTIAL_MAPPING";
 }

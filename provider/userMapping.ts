@@ -60,17 +60,27 @@ export function setMapping(client: ImmutaClient, user: UserRef, wanted: Postgres
   });
 }
 
+/** How a return to unset ended: done, not needed as the user is gone, or left to the IAM that sets the username. */
+export type Release = "unset" | "gone" | "left to the IAM";
+
 /**
  * Back to unset (Immuta falls back to the Immuta username). A user that is gone needs nothing; a
  * username that the user's IAM sets is left to the IAM (so that destroy is never blocked by it).
  */
-export async function clearMapping(client: ImmutaClient, user: UserRef, log: (message: string) => void): Promise<void> {
+export async function releaseMapping(client: ImmutaClient, user: UserRef): Promise<Release> {
   try {
     await setMapping(client, user, { mode: "unset" });
+    return "unset";
   } catch (error) {
-    if (error instanceof IamManagedUsernameError) log(`Left the PostgreSQL username of "${user.userId}" as IAM "${user.iamId}" sets it; only the IAM can change it.`);
-    else if (!(error instanceof UserNotFoundError)) throw error;
+    if (error instanceof IamManagedUsernameError) return "left to the IAM";
+    if (error instanceof UserNotFoundError) return "gone";
+    throw error;
   }
+}
+
+/** releaseMapping, saying so when the IAM keeps the username. */
+export async function clearMapping(client: ImmutaClient, user: UserRef, log: (message: string) => void): Promise<void> {
+  if ((await releaseMapping(client, user)) === "left to the IAM") log(`Left the PostgreSQL username of "${user.userId}" as IAM "${user.iamId}" sets it; only the IAM can change it.`);
 }
 
 export function sameMapping(a: PostgresMapping, b: PostgresMapping): boolean {

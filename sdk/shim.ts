@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** The provider objects exported by `pulumi-immuta-lakebase/provider`. */
-export type ProviderKind = "lakebaseConnection" | "externalUserMapping";
+export type ProviderKind = "lakebaseConnection" | "externalUserMapping" | "externalUserMappings";
 
 const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
 
@@ -43,3 +43,4 @@ export function providerShim(kind: ProviderKind): pulumi.dynamic.ResourceProvide
 
 export const lakebaseConnectionProvider = providerShim("lakebaseConnection");
 export const externalUserMappingProvider = providerShim("externalUserMapping");
+export const externalUserMappingsProvider = providerShim("externalUserMappings");

@@ -66,7 +66,8 @@ function renderChanges(row: PlanRow): string {
   // A deletion changes no property; its id says which object goes away.
   if (row.action === "delete") return row.id === null ? "" : `id: ${escapeMarkdown(row.id)}`;
   if (row.changes.length === 0 && (row.action === "update" || row.action === "replace")) return "only internal properties changed";
-  return row.changes.map((change) => renderChange(change, row.action)).join("<br>");
+  const unlisted = Object.entries(row.unlistedKeys).map(([name, count]) => `${escapeMarkdown(name)}: ${count.toLocaleString("en-US")} more ${count === 1 ? "key" : "keys"} not listed`);
+  return [...row.changes.map((change) => renderChange(change, row.action)), ...unlisted].join("<br>");
 }
 
 function renderRow(row: PlanRow): string {
@@ -103,18 +104,19 @@ export function renderPreviewSummary(events: readonly EngineEvent[], options: Re
   } else {
     head.push(renderCounts(summary), "");
   }
-  return fitted(head, summary.errors.map(renderError), summary.rows.map(renderRow));
+  return fitted(head, summary.errors.map(renderError), summary.notes.map((note) => `- ${escapeMarkdown(note)}`), summary.rows.map(renderRow));
 }
 
 /**
- * The head, then as many error lines and table rows as fit, in that order: a reviewer needs the
- * errors more than the last rows of a long table.
+ * The head, then as many error lines, provider notes and table rows as fit, in that order: a
+ * reviewer needs the errors more than the last rows of a long table.
  */
-function fitted(head: readonly string[], errors: readonly string[], rows: readonly string[]): string {
+function fitted(head: readonly string[], errors: readonly string[], notes: readonly string[], rows: readonly string[]): string {
   const errorsTitle = ["### Errors", ""];
+  const notesTitle = ["### From the provider", ""];
   const tableHead = ["| Resource | Type | Action | Changes |", "| --- | --- | --- | --- |"];
   // Room kept for the note, the section titles and the line breaks between the parts.
-  const budget = MAX_SUMMARY_LENGTH - omissionNote(rows.length, errors.length).length - [...errorsTitle, ...tableHead].join("\n").length - 16;
+  const budget = MAX_SUMMARY_LENGTH - omissionNote(rows.length, errors.length).length - [...errorsTitle, ...notesTitle, ...tableHead].join("\n").length - 16;
   let used = head.join("\n").length;
   const take = (lines: readonly string[]): string[] => {
     const kept: string[] = [];
@@ -126,9 +128,11 @@ function fitted(head: readonly string[], errors: readonly string[], rows: readon
     return kept;
   };
   const shownErrors = take(errors);
+  const shownNotes = take(notes);
   const shownRows = take(rows);
   const lines = [...head];
   if (shownErrors.length > 0) lines.push(...errorsTitle, ...shownErrors, "");
+  if (shownNotes.length > 0) lines.push(...notesTitle, ...shownNotes, "");
   if (shownRows.length > 0) lines.push(...tableHead, ...shownRows, "");
   if (shownErrors.length < errors.length || shownRows.length < rows.length) lines.push(omissionNote(rows.length - shownRows.length, errors.length - shownErrors.length), "");
   return `${lines.join("\n").trimEnd()}\n`;

@@ -4,7 +4,8 @@
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { redact } from "../../provider/errors";
-import { engineErrors, resourceNameFromUrn, telling, typeFromUrn } from "../events/diagnostics";
+import { LINE_PREFIX } from "../../provider/lines";
+import { engineErrors, resourceNameFromUrn, stripColor, telling, typeFromUrn } from "../events/diagnostics";
 import { isMaskedSecret, isRecord, maskSecrets, plaintextSecrets, type JsonRecord } from "./mask";
 import { destructiveReason, isEngineBookkeeping, SECRET_PROPERTY_NAMES, typeLabel } from "./policy";
 
@@ -21,6 +22,7 @@ export type DisplayValue =
   | { readonly kind: "value"; readonly text: string };
 
 export interface PropertyChange {
+  /** The property, or one key of a map-valued property, written as Pulumi writes paths: `users["bob@example.com"]`. */
   readonly name: string;
   readonly old: DisplayValue;
   readonly new: DisplayValue;
@@ -46,6 +48,8 @@ export interface PlanRow {
   /** True when the engine reported this resource's operation as failed (during `up`). */
   readonly failed: boolean;
   readonly changes: readonly PropertyChange[];
+  /** For each map-valued property whose changed keys were more than are listed: how many were left out. */
+  readonly unlistedKeys: Readonly<Record<string, number>>;
 }
 
 export interface PlanError {
@@ -59,6 +63,11 @@ export interface PlanSummary {
   readonly counts: Readonly<Record<PlanAction, number>>;
   readonly unchanged: number;
   readonly errors: readonly PlanError[];
+  /**
+   * What the provider printed, without its prefix: in a preview, what it can only say in words
+   * (how many users exclusive: true returns to unset). The CLI's --diff display leaves these out.
+   */
+  readonly notes: readonly string[];
   readonly maybeCorrupt: boolean;
 }
 
@@ -68,6 +77,10 @@ export interface SummaryOptions {
 }
 
 const VALUE_MAX_LENGTH = 80;
+/** Provider lines kept: a preview prints one per resource at most, an up one per operation. */
+const NOTES_MAX = 20;
+/** Changed keys listed per map-valued property: enough to review, few enough that other resources still fit. */
+const MAP_KEYS_MAX = 25;
 const MESSAGE_MAX_LENGTH = 2000;
 
 const OP_ACTIONS: Readonly<Record<OpType, PlanAction | null>> = {
@@ -150,7 +163,7 @@ function replacementProperties(meta: StepEventMetadata): Set<string> {
   return new Set([...(meta.keys ?? []), ...fromDetail]);
 }
 
-function propertyChanges(meta: StepEventMetadata, action: PlanAction, secrets: readonly string[]): PropertyChange[] {
+function propertyChanges(meta: StepEventMetadata, action: PlanAction, secrets: readonly string[]): Pick<PlanRow, "changes" | "unlistedKeys"> {
   const oldInputs = inputsOf(meta.old);
   const newInputs = inputsOf(meta.new);
   let shown: string[] = [];
@@ -165,13 +178,34 @@ function propertyChanges(meta: StepEventMetadata, action: PlanAction, secrets: r
   const visible = shown.filter((key) => !key.startsWith("__"));
   const secretChange = (action === "update" || action === "replace") && visible.length === 0;
   const names = secretChange ? Object.keys(newInputs).filter((key) => isSecretInput(newInputs, key) || isSecretInput(oldInputs, key)) : visible;
-  return names.map((name) => ({
-    name,
-    old: displayValue(oldInputs, name, secrets),
-    new: displayValue(newInputs, name, secrets),
-    forcesReplacement: action === "replace" && forcing.has(name),
-    secretChange,
-  }));
+  const changes: PropertyChange[] = [];
+  const unlistedKeys: Record<string, number> = {};
+  for (const name of names) {
+    const forcesReplacement = action === "replace" && forcing.has(name);
+    const entries = mapEntries(oldInputs, newInputs, name);
+    if (entries === undefined || secretChange) {
+      changes.push({ name, old: displayValue(oldInputs, name, secrets), new: displayValue(newInputs, name, secrets), forcesReplacement, secretChange });
+      continue;
+    }
+    const keys = [...new Set([...Object.keys(entries.new), ...Object.keys(entries.old)])].filter((key) => !equalValues(entries.old[key], entries.new[key]));
+    for (const key of keys.slice(0, MAP_KEYS_MAX)) {
+      changes.push({ name: `${name}[${JSON.stringify(key)}]`, old: displayValue(entries.old, key, secrets), new: displayValue(entries.new, key, secrets), forcesReplacement, secretChange });
+    }
+    if (keys.length > MAP_KEYS_MAX) unlistedKeys[name] = keys.length - MAP_KEYS_MAX;
+  }
+  return { changes, unlistedKeys };
+}
+
+/**
+ * The old and new entries of a property whose value is a map on both sides (or on the one side
+ * where it exists), such as ExternalUserMappings' users: listed key by key, so that a reviewer sees
+ * which users change rather than the start of one long value.
+ */
+function mapEntries(oldInputs: JsonRecord, newInputs: JsonRecord, name: string): { old: JsonRecord; new: JsonRecord } | undefined {
+  const [before, after] = [oldInputs[name], newInputs[name]];
+  const isMap = (value: unknown): value is JsonRecord => isRecord(value) && !isMaskedSecret(value) && !SECRET_PROPERTY_NAMES.has(name);
+  if (!(isMap(before) || before === undefined) || !(isMap(after) || after === undefined) || (before === undefined && after === undefined)) return undefined;
+  return { old: before ?? {}, new: after ?? {} };
 }
 
 function isSecretInput(inputs: JsonRecord, key: string): boolean {
@@ -221,7 +255,7 @@ function rowFor(resource: ResourceSteps, secrets: readonly string[]): PlanRow | 
     id: detail.old?.id || detail.new?.id || null,
     destructiveReason: destructiveReason(detail.type, action),
     failed: resource.failed,
-    changes: propertyChanges(detail, action, secrets),
+    ...propertyChanges(detail, action, secrets),
   };
 }
 
@@ -242,6 +276,19 @@ export function summarisePlan(events: readonly EngineEvent[], options: SummaryOp
         message: cleanMessage(error.message, secrets),
       }))
       .filter((error) => error.message.length > 0),
+    notes: providerNotes(ordered, secrets),
     maybeCorrupt: ordered.some((event) => event.summaryEvent?.maybeCorrupt === true),
   };
+}
+
+/** The provider's lines (stdout and stderr of its host, which the engine passes on as info diagnostics), in order, each once. */
+function providerNotes(events: readonly EngineEvent[], secrets: readonly string[]): string[] {
+  const lines = events
+    .map((event) => event.diagnosticEvent)
+    .filter((diag) => diag != null && (diag.severity === "info" || diag.severity === "info#err") && !diag.ephemeral)
+    .flatMap((diag) => stripColor(diag?.message ?? "").split("\n"))
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(`${LINE_PREFIX} `))
+    .map((line) => cleanMessage(line.slice(LINE_PREFIX.length + 1), secrets));
+  return [...new Set(lines)].slice(0, NOTES_MAX);
 }

@@ -1,11 +1,12 @@
 // What this package's resources mean to a reviewer: their names, which changes destroy data, which
 // properties are secret whatever the event holds, and which resources the engine keeps for itself.
-import { EXTERNAL_USER_MAPPING_TYPE, LAKEBASE_CONNECTION_TYPE } from "../../sdk/typeTokens";
+import { EXTERNAL_USER_MAPPING_TYPE, EXTERNAL_USER_MAPPINGS_TYPE, LAKEBASE_CONNECTION_TYPE } from "../../sdk/typeTokens";
 import type { PlanAction } from "./plan";
 
 const TYPE_LABELS: Readonly<Record<string, string>> = {
   [LAKEBASE_CONNECTION_TYPE]: "LakebaseConnection",
   [EXTERNAL_USER_MAPPING_TYPE]: "ExternalUserMapping",
+  [EXTERNAL_USER_MAPPINGS_TYPE]: "ExternalUserMappings",
 };
 
 export const CONNECTION_REMOVAL_REASON = "deregistering a connection removes its data sources from Immuta";
@@ -16,7 +17,7 @@ export const CONNECTION_REMOVAL_REASON = "deregistering a connection removes its
  */
 export const SECRET_PROPERTY_NAMES: ReadonlySet<string> = new Set(["clientSecret"]);
 
-/** `LakebaseConnection`, `ExternalUserMapping`, or the raw type for anything else. */
+/** `LakebaseConnection`, `ExternalUserMapping`, `ExternalUserMappings`, or the raw type for anything else. */
 export function typeLabel(type: string): string {
   return TYPE_LABELS[type] ?? type;
 }

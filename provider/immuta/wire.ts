@@ -18,6 +18,7 @@ export const paths = {
   object: (objectPath: readonly string[]) => `/data/object/${objectPath.map(segment).join("/")}`,
   crawl: (objectPath: readonly string[]) => `/data/crawl/${objectPath.map(segment).join("/")}`,
   jobs: () => "/jobs",
+  users: () => "/bim/user",
   user: (iamId: string, userId: string) => `/bim/iam/${segment(iamId)}/user/${segment(userId)}`,
   profile: (iamId: string, userId: string) => `/bim/iam/${segment(iamId)}/user/${segment(userId)}/profile`,
 };
@@ -219,6 +220,32 @@ export type Profile = z.infer<typeof profile>;
 /** `GET /bim/iam/{iamid}/user/{userid}` (documented: the mapping is under `profile.externalUserIds`). */
 export const userView = z.object({ iamid: z.string(), userid: z.string(), profile }).loose();
 export type UserView = z.infer<typeof userView>;
+
+/**
+ * `GET /bim/user`, documented as paged (`size`, `offset`) with partial, case-insensitive `userid`
+ * and `email` filters, answering `{hits, count}` with each hit a user view. The `iamid` filter
+ * and `includeDisabled` (default false, which would hide a disabled user whose mapping is still
+ * ours) are in the 2023 swagger export only, so an Immuta that ignores them is allowed for: hits
+ * are matched on the client, by IAM and exactly.
+ */
+export const userPage = z.object({ hits: z.array(userView), count: z.number().int().min(0) }).loose();
+export type UserPage = z.infer<typeof userPage>;
+
+/**
+ * ASSUMPTION: Immuta serves pages of this many users (it documents a default of 25 and no
+ * maximum). One that serves fewer is paged on by the number it served, so only the request count
+ * depends on this.
+ */
+export const USER_PAGE_SIZE = 500;
+
+/** A partial, case-insensitive filter of `GET /bim/user`: candidates, which the client then matches exactly. */
+export type UserFilter = { readonly userid: string } | { readonly email: string } | Record<string, never>;
+
+/** The query of one page of the users of an IAM. */
+export function userPageQuery(iamId: string, filter: UserFilter, offset: number): Record<string, string> {
+  const narrowed: Record<string, string> = { ...filter };
+  return { size: String(USER_PAGE_SIZE), offset: String(offset), iamid: iamId, includeDisabled: "true", ...narrowed };
+}
 
 /** ASSUMPTION: the key of the PostgreSQL (Lakebase) username in `externalUserIds`. */
 export const POSTGRES_USERNAME_KEY = "postgresqlUser";

@@ -2,49 +2,15 @@
  * The dynamic ResourceProvider behind ExternalUserMapping: the PostgreSQL row of one Immuta user's
  * External User Mapping.
  */
-import { z } from "zod";
 import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMapping, type UserRef } from "../userMapping";
-import { managedUser } from "./deploymentClaims";
-import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
+import { claimOfOne, managedUser } from "./deploymentClaims";
+import { checkShape, isUnknown, requireComplete, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
+import { checkMappingFields, effectiveUsername, iamIdSchema, mappingOf, userIdSchema, type MappingMode } from "./mappingArgs";
 
-export const MAPPING_MODES = ["username", "unset", "none"] as const;
-export type MappingMode = (typeof MAPPING_MODES)[number];
+export { MAPPING_MODES, type MappingMode } from "./mappingArgs";
 
-/** C0 and C1 control characters (NUL has its own rule) and the Unicode line separators. */
-const CONTROL_CHARACTER = /[\u0001-\u001f\u007f-\u009f\u2028\u2029]/;
-
-/**
- * userId and iamId each become one segment of the request path /bim/iam/{iamId}/user/{userId}:
- * "." and ".." would be resolved away and address another path, and whitespace at either end or a
- * line break is a slip that Immuta would take literally, as a different user.
- */
-function pathSegment(value: string, ctx: z.RefinementCtx): void {
-  if (value === "." || value === "..") ctx.addIssue({ code: "custom", message: `must not be "${value}", which in a request path addresses another Immuta resource` });
-  else if (CONTROL_CHARACTER.test(value)) ctx.addIssue({ code: "custom", message: "must not contain a line break, tab or other control character" });
-  else if (/^\s|\s$/.test(value)) ctx.addIssue({ code: "custom", message: "must not begin or end with whitespace" });
-}
-
-const argsShape = {
-  // An Immuta userid is a username or an e-mail address, which is at most 254 characters (RFC 5321).
-  userId: requiredString("the Immuta userid (the username or email the user's IAM knows)")
-    .min(1, "must not be empty")
-    .max(254, "must be at most 254 characters, the longest e-mail address")
-    .superRefine(pathSegment),
-  // IAM ids are short identifiers an admin picks (bim, okta, …); 64 leaves room for any of them.
-  iamId: requiredString("the id of the IAM holding the user")
-    .min(1, "must not be empty")
-    .max(64, "must be at most 64 characters")
-    .regex(/^[^/]+$/, "must not contain a slash")
-    .superRefine(pathSegment)
-    .default("bim"),
-  mode: z.enum(MAPPING_MODES, { error: `must be one of ${MAPPING_MODES.join(", ")}` }).optional(),
-  postgresUsername: requiredString("the PostgreSQL username")
-    .min(1, "must not be empty")
-    .refine((name) => name === "" || name.trim() !== "", "must not be only whitespace")
-    .superRefine(byteLength(63, "a PostgreSQL identifier"))
-    .optional(),
-};
+const userShape = { userId: userIdSchema, iamId: iamIdSchema };
 
 /** Checked inputs: `postgresUsername` is present exactly when mode is `username`. */
 export interface ExternalUserMappingInputs {
@@ -66,7 +32,8 @@ export interface ExternalUserMappingOutputs {
 export class ExternalUserMappingProvider extends ImmutaResourceProvider {
   async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkArgs(news);
-    return { inputs, failures: [...failures, ...this.recordClaim("ExternalUserMapping", "userId", news, managedUser(inputs), managedUser(olds))] };
+    const claim = (name: string) => claimOfOne("ExternalUserMapping", name, managedUser(inputs), managedUser(olds));
+    return { inputs, failures: [...failures, ...this.recordClaim(news, claim, () => "userId")] };
   }
 
   async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>) {
@@ -113,11 +80,6 @@ function userOf(id: string, props: Partial<ExternalUserMappingOutputs>): UserRef
   return slash < 0 ? { iamId: "bim", userId: id } : { iamId: id.slice(0, slash), userId: id.slice(slash + 1) };
 }
 
-function mappingOf(values: { mode?: unknown; postgresUsername?: unknown }): PostgresMapping {
-  if (values.mode === "username" && typeof values.postgresUsername === "string") return { mode: "username", username: values.postgresUsername };
-  return values.mode === "none" ? { mode: "none" } : { mode: "unset" };
-}
-
 /**
  * Outputs for what Immuta holds. When Immuta's username equals the declared (or last recorded)
  * one but for case, the declared spelling is kept, so that a case-only difference never shows.
@@ -131,7 +93,7 @@ function outputs(user: UserRef, held: PostgresMapping, declared: { mode?: unknow
     iamId: user.iamId,
     mode: mapping.mode,
     postgresUsername: username,
-    effectiveUsername: mapping.mode === "unset" ? user.userId : username,
+    effectiveUsername: effectiveUsername(user.userId, mapping),
   });
 }
 
@@ -141,23 +103,9 @@ function inputsOf(outs: ExternalUserMappingOutputs): ExternalUserMappingInputs {
 
 /** Every bad field at once, with the rules that tie mode and postgresUsername together. */
 function checkArgs(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
-  const { inputs, failures } = checkShape(argsShape, news);
-  const username = inputs.postgresUsername;
-  const mode = inputs.mode ?? (username !== undefined ? "username" : undefined);
-  const reported = (property: string) => failures.some((f) => f.property === property);
-  if (mode === undefined) {
-    if (!reported("mode") && !reported("postgresUsername")) {
-      failures.push({ property: "mode", reason: `is required when postgresUsername is not set: one of ${MAPPING_MODES.join(", ")}` });
-    }
-  } else if (!isUnknown(mode)) {
-    if (mode === "username" && username === undefined && !reported("postgresUsername")) {
-      failures.push({ property: "postgresUsername", reason: 'is required when mode is "username"' });
-    }
-    if (mode !== "username" && username !== undefined) {
-      failures.push({ property: "postgresUsername", reason: `must not be set when mode is "${mode}" (${mode === "unset" ? "Immuta falls back to the Immuta username" : "the user has no PostgreSQL account"})` });
-    }
-  }
-  return { inputs: { ...inputs, ...(mode === undefined ? {} : { mode }) }, failures };
+  const user = checkShape(userShape, news);
+  const mapping = checkMappingFields(news);
+  return { inputs: { ...user.inputs, ...mapping.inputs }, failures: [...user.failures, ...mapping.failures] };
 }
 
 function declared(inputs: Record<string, unknown>): ExternalUserMappingInputs {

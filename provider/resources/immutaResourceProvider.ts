@@ -1,11 +1,12 @@
 import { resolveSettings, type ConfigSource, type ProviderSettings } from "../config";
 import { immutaClientFor, type ImmutaClient } from "../immuta/client";
-import { DeploymentClaims, type Managed } from "./deploymentClaims";
+import { DeploymentClaims, type Claim, type Managed } from "./deploymentClaims";
 import type { CheckFailure } from "./inputs";
+import { progress, warningLine } from "../lines";
 import { resourceNameOf } from "./resourceName";
 
 /**
- * What both resources' providers share: the stack config handed to configure(), turned into
+ * What every resource's provider shares: the stack config handed to configure(), turned into
  * settings (and the shared client) at call time, so that env fallbacks are read when needed; where
  * progress lines go; and the claims of the deployment's resources, which the providers of every
  * kind must share to see a clash between them.
@@ -43,28 +44,14 @@ export abstract class ImmutaResourceProvider {
   }
 
   /**
-   * Records what a checked resource manages, now (from its new inputs) and before (from its old
-   * ones), and returns a failure of `property` for each other resource of the deployment that
-   * manages the same. Inputs without the resource's name claim nothing: they cannot be told apart
-   * from the resource's own earlier check.
+   * Records what a checked resource manages, now (from its new inputs) and what it gives up (from
+   * its old ones), and returns a failure for each clash with another resource of the deployment,
+   * on the property `propertyOf` names for the thing (or for the claim on a whole group). Inputs without the resource's name claim
+   * nothing: they cannot be told apart from the resource's own earlier check.
    */
-  protected recordClaim(kind: string, property: string, news: Record<string, unknown>, manages: Managed | undefined, managedBefore: Managed | undefined): CheckFailure[] {
+  protected recordClaim(news: Record<string, unknown>, claimOf: (name: string) => Claim, propertyOf: (managed: Managed | undefined) => string): CheckFailure[] {
     const name = resourceNameOf(news);
     if (name === undefined) return [];
-    const givesUp = manages !== undefined && managedBefore !== undefined && managedBefore.key !== manages.key ? managedBefore : undefined;
-    return this.claims.record({ kind, name, manages, givesUp }).map((reason) => ({ property, reason }));
+    return this.claims.record(claimOf(name)).map(({ managed, reason }) => ({ property: propertyOf(managed), reason }));
   }
-}
-
-/** Progress lines reach the user: the host passes its stdout through to the Pulumi CLI. */
-export function progress(message: string): void {
-  console.log(`[pulumi-immuta-lakebase] ${message}`);
-}
-
-/**
- * A dynamic provider has no engine log of its own: the CLI shows the host's stderr among the
- * diagnostics, so a warning is a line there that says it is one.
- */
-function warningLine(message: string): void {
-  console.error(`[pulumi-immuta-lakebase] warning: ${message}`);
 }

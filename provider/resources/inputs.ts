@@ -1,5 +1,5 @@
 /**
- * What both resources' check() share: validation with zod that reports every bad field at once,
+ * What every resource's check() shares: validation with zod that reports every bad field at once,
  * lets preview's unknown values through, and never touches the network.
  */
 import { z } from "zod";

@@ -21,7 +21,7 @@ import {
 } from "../connection";
 import { PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
-import { managedConnection } from "./deploymentClaims";
+import { claimOfOne, managedConnection } from "./deploymentClaims";
 import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 
@@ -87,7 +87,8 @@ export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
 export class LakebaseConnectionProvider extends ImmutaResourceProvider {
   async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkShape(argsShape, news);
-    return { inputs, failures: [...failures, ...this.recordClaim("LakebaseConnection", "displayName", news, managedConnection(inputs), managedConnection(olds))] };
+    const claim = (name: string) => claimOfOne("LakebaseConnection", name, managedConnection(inputs), managedConnection(olds));
+    return { inputs, failures: [...failures, ...this.recordClaim(news, claim, () => "displayName")] };
   }
 
   async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {

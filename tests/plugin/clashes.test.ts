@@ -5,12 +5,12 @@ import type { Emulator } from "../../emulator";
 import { RESOURCE_NAME_INPUT } from "../../provider/resources/resourceName";
 import { requestLog, resetEmulator, sharedEmulator } from "../support/emulator";
 import type { PluginHost, PropertyMap } from "../support/pluginHost";
-import { checked, CONNECTION_TYPE, hostFor, lastSeq, MAPPING_TYPE, providerTexts } from "../support/resourceHost";
+import { checked, CONNECTION_TYPE, hostFor, lastSeq, MAPPING_TYPE, MAPPINGS_TYPE, providerTexts } from "../support/resourceHost";
 
 describe("two resources that manage one thing, through the real dynamic-provider host", function () {
   let emulator: Emulator;
   let host: PluginHost;
-  let texts: { connection: string; mapping: string };
+  let texts: Awaited<ReturnType<typeof providerTexts>>;
   let since: number;
 
   before(async () => {
@@ -27,6 +27,7 @@ describe("two resources that manage one thing, through the real dynamic-provider
 
   /** Inputs as the SDK's classes send them: with the resource's Pulumi name. */
   const mapping = (name: string, args: PropertyMap) => ({ [RESOURCE_NAME_INPUT]: name, ...args, __provider: texts.mapping });
+  const mappings = (name: string, args: PropertyMap) => ({ [RESOURCE_NAME_INPUT]: name, ...args, __provider: texts.mappings });
   const connection = (name: string, displayName: string) => ({
     [RESOURCE_NAME_INPUT]: name,
     displayName,
@@ -64,6 +65,25 @@ describe("two resources that manage one thing, through the real dynamic-provider
     const { failures } = await host.check(host.urn(CONNECTION_TYPE, "sales-copy"), {}, connection("sales-copy", "SALES"));
     assert.deepEqual(failures.map((f) => [f.property, f.reason.split(":")[0]]), [
       ["displayName", 'LakebaseConnection "sales-copy" and LakebaseConnection "sales" both manage the Immuta connection "SALES" (LakebaseConnection "sales" declares the Immuta connection "sales", the same to Immuta)'],
+    ]);
+  });
+
+  it("fails the Check of a user declared both in an ExternalUserMappings and an ExternalUserMapping, naming both, whichever is checked second", async () => {
+    const bothManage = (checked: string, other: string) =>
+      `${checked} and ${other} both manage the PostgreSQL mapping of user "carol@example.com" in IAM "bim": each would overwrite what the other sets, ` +
+      "and deleting either returns the user to unset. Keep one of them. Declare it in one place only: remove ";
+    const analysts = host.urn(MAPPINGS_TYPE, "analysts");
+    const users = { "carol@example.com": "carol", "dave@example.com": { mode: "none" } };
+    const inputs = await checked(host, analysts, mappings("analysts", { users }));
+    assert.deepEqual(inputs, { iamId: "bim", exclusive: false, users, __provider: texts.mappings }, "the name stays out of the inputs");
+
+    const single = await host.check(host.urn(MAPPING_TYPE, "carol"), {}, mapping("carol", { userId: "carol@example.com", mode: "none" }));
+    assert.deepEqual(single.failures, [
+      { property: "userId", reason: `${bothManage('ExternalUserMapping "carol"', 'ExternalUserMappings "analysts"')}ExternalUserMapping "carol" or users["carol@example.com"] of ExternalUserMappings "analysts"` },
+    ]);
+    const again = await host.check(analysts, inputs, mappings("analysts", { users }));
+    assert.deepEqual(again.failures, [
+      { property: 'users["carol@example.com"]', reason: `${bothManage('ExternalUserMappings "analysts"', 'ExternalUserMapping "carol"')}users["carol@example.com"] of ExternalUserMappings "analysts" or ExternalUserMapping "carol"` },
     ]);
   });
 

@@ -68,6 +68,11 @@ export interface PluginHost {
   delete(urn: string, id: string, properties: PropertyMap, oldInputs?: PropertyMap): Promise<void>;
   /** Everything the host printed so far: stdout after the port line, and stderr. */
   output(): string;
+  /**
+   * Everything the host printed, once it matches `pattern`: a line printed before an RPC answered may
+   * come through its pipe after the answer. Fails after `timeoutMs` with what was printed.
+   */
+  printed(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Closes the client, stops the host and waits until it has exited. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -407,6 +412,23 @@ export async function startPluginHost(options: PluginHostOptions): Promise<Plugi
     },
 
     output: () => output.join(""),
+
+    printed(pattern, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const streams = [child.stdout, child.stderr];
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          for (const stream of streams) stream?.off("data", check);
+          if (error) reject(error);
+          else resolve(output.join(""));
+        };
+        // Registered after readPort's listeners, so a chunk is in `output` by the time this runs.
+        const check = () => pattern.test(output.join("")) && done();
+        const timer = setTimeout(() => done(new Error(`the host printed nothing matching ${pattern} within ${timeoutMs} ms; it printed:\n${output.join("")}`)), timeoutMs);
+        for (const stream of streams) stream?.on("data", check);
+        check();
+      });
+    },
 
     async close() {
       client.close();

@@ -1,13 +1,13 @@
 import * as path from "node:path";
 import type { Emulator } from "../../emulator";
-import { externalUserMappingProvider, lakebaseConnectionProvider } from "../../sdk";
+import { externalUserMappingProvider, externalUserMappingsProvider, lakebaseConnectionProvider } from "../../sdk";
 import { requestLog } from "./emulator";
 import { serializeProvider, startPluginHost, type ConfigValue, type PluginHost, type PropertyMap } from "./pluginHost";
 
 /** The repository root: the program folder the host runs in, from which it resolves the package. */
 export const PROJECT_ROOT = path.resolve(__dirname, "../../..");
 
-export { LAKEBASE_CONNECTION_TYPE as CONNECTION_TYPE, EXTERNAL_USER_MAPPING_TYPE as MAPPING_TYPE } from "../../sdk";
+export { LAKEBASE_CONNECTION_TYPE as CONNECTION_TYPE, EXTERNAL_USER_MAPPING_TYPE as MAPPING_TYPE, EXTERNAL_USER_MAPPINGS_TYPE as MAPPINGS_TYPE } from "../../sdk";
 
 /** A real dynamic-provider host configured, like the engine does, with the emulator as Immuta. */
 export async function hostFor(em: Emulator, config: Record<string, string | ConfigValue> = {}): Promise<PluginHost> {
@@ -17,8 +17,12 @@ export async function hostFor(em: Emulator, config: Record<string, string | Conf
 }
 
 /** The `__provider` texts that pulumi.dynamic.Resource stores for each resource type. */
-export async function providerTexts(): Promise<{ connection: string; mapping: string }> {
-  return { connection: await serializeProvider(lakebaseConnectionProvider), mapping: await serializeProvider(externalUserMappingProvider) };
+export async function providerTexts(): Promise<{ connection: string; mapping: string; mappings: string }> {
+  return {
+    connection: await serializeProvider(lakebaseConnectionProvider),
+    mapping: await serializeProvider(externalUserMappingProvider),
+    mappings: await serializeProvider(externalUserMappingsProvider),
+  };
 }
 
 /** The highest request sequence number so far, to count the requests a step makes. */

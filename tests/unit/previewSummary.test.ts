@@ -79,6 +79,7 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
         ["preflight", value("true")],
         ["workspaceUrl", value(`"${STAND_INS.immutaUrl}"`)],
       ].map(([name, shown]) => ({ name, old: { kind: "absent" }, new: shown, forcesReplacement: false, secretChange: false })),
+      unlistedKeys: {},
     });
     assert.deepEqual(
       rowNamed(summary, "username-mapping").changes.map((change) => [change.name, change.new]),
@@ -113,6 +114,48 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
     assert.ok(markdown.includes("**Changes:** 2 update · 2 unchanged"), markdown);
     assert.equal(tableLine(markdown, "lakebase"), '| lakebase | LakebaseConnection | **update** | hostname: "127.0.0.1" → "localhost" |');
     assert.equal(tableLine(markdown, "username-mapping"), '| username-mapping | ExternalUserMapping | **update** | postgresUsername: "bob" → "robert" |');
+  });
+
+  it("lists a map property's changed keys, each user of ExternalUserMappings old → new, not one cut-off value", () => {
+    const events = loadEvents("mappings-update");
+    const row = rowNamed(summarisePlan(events), "analysts");
+    const absent = { kind: "absent" } as const;
+    assert.deepEqual([row.typeLabel, row.action, row.unlistedKeys], ["ExternalUserMappings", "update", {}]);
+    assert.deepEqual(
+      row.changes,
+      [
+        ['users["alice@example.com"]', value('"alice_pg"'), value('"alice_analyst"')],
+        ['users["dave@example.com"]', absent, value('{"mode":"none"}')],
+        ['users["carol@example.com"]', value('{"mode":"unset"}'), absent],
+      ].map(([name, old, shown]) => ({ name, old, new: shown, forcesReplacement: false, secretChange: false })),
+    );
+    assert.equal(
+      tableLine(renderPreviewSummary(events), "analysts"),
+      `| analysts | ExternalUserMappings | **update** | ${escapeMarkdown('users["alice@example.com"]: "alice_pg" → "alice_analyst"')}<br>` +
+        `${escapeMarkdown('users["dave@example.com"]: — → {"mode":"none"}')}<br>${escapeMarkdown('users["carol@example.com"]: {"mode":"unset"} → —')} |`,
+    );
+  });
+
+  it("lists the first 25 keys of a map property and counts the rest, so that one resource of thousands of users leaves room for the others", () => {
+    const events = loadEvents("mappings-create");
+    const row = rowNamed(summarisePlan(events), "everyone");
+    const users = row.changes.filter((change) => change.name.startsWith("users["));
+    assert.deepEqual([users.length, users[0], row.unlistedKeys], [25, { name: 'users["user00@example.com"]', old: { kind: "absent" }, new: value('"pg_user_0"'), forcesReplacement: false, secretChange: false }, { users: 5 }]);
+    assert.ok(tableLine(renderPreviewSummary(events), "everyone").endsWith("<br>users: 5 more keys not listed |"));
+  });
+
+  it("keeps what the provider could only say in words, such as how many users exclusive: true will return to unset, which preview --diff leaves out", () => {
+    const events = loadEvents("mappings-exclusive");
+    const { notes, rows } = summarisePlan(events);
+    assert.equal(notes.length, 1);
+    assert.match(
+      notes[0],
+      /^ExternalUserMappings bim\/[0-9a-f]{8}: exclusive: true returns to unset 1 other user of IAM "bim" with a PostgreSQL username, as counted by the last pulumi up or refresh \(pulumi preview --refresh counts again\); the update acts on what Immuta holds then\.$/,
+    );
+    assert.deepEqual(rows.map((row) => [row.name, row.action, row.changes.map((change) => change.name)]), [["analysts", "update", ["exclusive"]]]);
+    const markdown = renderPreviewSummary(events);
+    assert.ok(markdown.includes(`### From the provider\n\n- ${escapeMarkdown(notes[0])}\n\n| Resource |`), markdown);
+    assert.deepEqual(summarisePlan(loadEvents("update")).notes, [], "a preview in which the provider said nothing has no notes");
   });
 
   it("names a rotated client secret as the change, though the engine masks both values alike, and never shows it", () => {
@@ -243,7 +286,7 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
     const markdown = renderPreviewSummary(events, { knownSecrets: ["job-env-secret-1234"] });
 
     assert.ok(tableLine(markdown, "lakebase").includes("clientSecret: [secret]"));
-    assert.ok(tableLine(markdown, "lakebase").includes('extra: {"oauth":{"clientSecret":"\\[secret\\]"},"note":"key is \\[secret\\]"}'), markdown);
+    assert.ok(tableLine(markdown, "lakebase").includes('extra\\["oauth"\\]: {"clientSecret":"\\[secret\\]"}<br>extra\\["note"\\]: "key is \\[secret\\]"'), markdown);
     for (const secret of ["revealed-envelope-secret", "nested-plain-secret", "job-env-secret-1234"]) assert.ok(!markdown.includes(secret), `${secret} leaked`);
   });
 

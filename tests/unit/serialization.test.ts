@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { externalUserMappingProvider, lakebaseConnectionProvider } from "../../sdk";
+import { externalUserMappingProvider, externalUserMappingsProvider, lakebaseConnectionProvider } from "../../sdk";
 
 /** Exactly what pulumi.dynamic.Resource stores in `__provider`. */
 async function serialise(provider: object) {
@@ -11,7 +11,7 @@ async function serialise(provider: object) {
 }
 
 describe("the serialised provider shim", () => {
-  for (const [name, provider] of [["LakebaseConnection", lakebaseConnectionProvider], ["ExternalUserMapping", externalUserMappingProvider]] as const) {
+  for (const [name, provider] of [["LakebaseConnection", lakebaseConnectionProvider], ["ExternalUserMapping", externalUserMappingProvider], ["ExternalUserMappings", externalUserMappingsProvider]] as const) {
     it(`${name}: at most 2 KB, no secret, no machine path`, async () => {
       const { text, containsSecrets } = await serialise(provider);
       assert.equal(containsSecrets, false);
