@@ -4,8 +4,10 @@
  */
 import axios from "axios";
 import { startEmulator, type Emulator } from "../emulator";
-import pLimit from "p-limit";
-import { ExternalUserMappingProvider, ExternalUserMappingsProvider, LakebaseConnectionProvider } from "../provider";
+import { eachAtMost } from "../provider/concurrency";
+import { ExternalUserMappingProvider } from "../provider/resources/externalUserMapping";
+import { ExternalUserMappingsProvider } from "../provider/resources/externalUserMappings";
+import { LakebaseConnectionProvider } from "../provider/resources/lakebaseConnection";
 
 const MAPPINGS = 200;
 /** Users of one ExternalUserMappings: the scale the resource is built for. */
@@ -67,8 +69,7 @@ async function main(): Promise<void> {
       return { ...row, requests: (await lastSeq()) - since };
     };
     const bulkUsers = Array.from({ length: BULK }, (_, i) => `bulk${i}@example.com`);
-    const limit = pLimit(8);
-    await Promise.all(bulkUsers.map((userid) => limit(() => api.post("/bim/iam/bim/user", { iamid: "bim", userid, profile: { name: userid, email: userid } }))));
+    await eachAtMost(8, bulkUsers, (userid) => api.post("/bim/iam/bim/user", { iamid: "bim", userid, profile: { name: userid, email: userid } }));
     const bulk = configured(new ExternalUserMappingsProvider(() => undefined), em);
     const bulkInputs = (await bulk.check({}, { users: Object.fromEntries(bulkUsers.map((userId, i) => [userId, `pg_bulk_${i}`])) })).inputs;
     let bulkState: Awaited<ReturnType<typeof bulk.create>> | undefined;

@@ -11,7 +11,7 @@
  * finds a write that landed although its answer was lost, which is then not made again. It costs
  * one GET per user that changes; a user already as declared costs nothing beyond the sweep.
  */
-import pLimit from "p-limit";
+import { eachAtMost } from "./concurrency";
 import { IamManagedUsernameError, UserNotFoundError } from "./errors";
 import type { ImmutaClient } from "./immuta/client";
 import { decodePostgresMapping } from "./immuta/wire";
@@ -45,8 +45,7 @@ export async function sweepMappings(client: ImmutaClient, iamId: string, userIds
     else if (mapping.mode === "username") othersWithUsername.add(user.userid);
   });
   const unlisted = [...asked].filter((userId) => !held.has(userId));
-  const limit = pLimit(concurrency);
-  const found = await Promise.all(unlisted.map((userId) => limit(() => readMapping(client, { iamId, userId }))));
+  const found = await eachAtMost(concurrency, unlisted, (userId) => readMapping(client, { iamId, userId }));
   found.forEach((read, i) => read && held.set(unlisted[i], read.mapping));
   return { held, missing: unlisted.filter((userId) => !held.has(userId)), othersWithUsername };
 }
@@ -123,42 +122,37 @@ export async function applyMappings(client: ImmutaClient, change: MappingsChange
   const stopped = () => failures.other !== undefined;
   const leftToIam: string[] = [];
   let written = 0;
-  const limit = pLimit(concurrency);
-  await Promise.all(
-    tasks.map((task) =>
-      limit(async () => {
-        if (stopped()) {
-          failures.notTried += 1;
-          return;
-        }
-        try {
-          if (task.kind === "set") {
-            held.set(task.userId, await setMapping(client, { iamId, userId: task.userId }, task.mapping));
-            written += 1;
-            return;
-          }
-          if (task.kind === "release") {
-            const release = await releaseMapping(client, { iamId, userId: task.userId });
-            if (release === "left to the IAM") leftToIam.push(task.userId);
-            if (release === "unset") written += 1;
-            held.delete(task.userId);
-          } else {
-            await setMapping(client, { iamId, userId: task.userId }, { mode: "unset" });
-            others.delete(task.userId);
-            written += 1;
-          }
-        } catch (error) {
-          if (error instanceof IamManagedUsernameError) (task.kind === "exclude" ? failures.iamManagedOthers : failures.iamManaged).push(task.userId);
-          else if (error instanceof UserNotFoundError) {
-            // Deleted since the sweep: one that was being excluded is simply gone.
-            if (task.kind === "exclude") others.delete(task.userId);
-            else failures.gone.push(task.userId);
-          } else if (failures.other === undefined) failures.other = { error: error instanceof Error ? error : new Error(String(error)), users: [task.userId] };
-          else failures.other.users.push(task.userId);
-        }
-      }),
-    ),
-  );
+  await eachAtMost(concurrency, tasks, async (task) => {
+    if (stopped()) {
+      failures.notTried += 1;
+      return;
+    }
+    try {
+      if (task.kind === "set") {
+        held.set(task.userId, await setMapping(client, { iamId, userId: task.userId }, task.mapping));
+        written += 1;
+        return;
+      }
+      if (task.kind === "release") {
+        const release = await releaseMapping(client, { iamId, userId: task.userId });
+        if (release === "left to the IAM") leftToIam.push(task.userId);
+        if (release === "unset") written += 1;
+        held.delete(task.userId);
+      } else {
+        await setMapping(client, { iamId, userId: task.userId }, { mode: "unset" });
+        others.delete(task.userId);
+        written += 1;
+      }
+    } catch (error) {
+      if (error instanceof IamManagedUsernameError) (task.kind === "exclude" ? failures.iamManagedOthers : failures.iamManaged).push(task.userId);
+      else if (error instanceof UserNotFoundError) {
+        // Deleted since the sweep: one that was being excluded is simply gone.
+        if (task.kind === "exclude") others.delete(task.userId);
+        else failures.gone.push(task.userId);
+      } else if (failures.other === undefined) failures.other = { error: error instanceof Error ? error : new Error(String(error)), users: [task.userId] };
+      else failures.other.users.push(task.userId);
+    }
+  });
   return { held, othersWithUsername: others.size, written, leftToIam, failures };
 }
 

@@ -6,37 +6,19 @@ import { clearMapping, readMapping, sameMapping, setMapping, type PostgresMappin
 import { claimOfOne, managedUser } from "./deploymentClaims";
 import { checkShape, isUnknown, requireComplete, toStruct, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
-import { checkMappingFields, effectiveUsername, iamIdSchema, mappingOf, userIdSchema, type MappingMode } from "./mappingArgs";
-
-export { MAPPING_MODES, type MappingMode } from "./mappingArgs";
+import { checkMappingFields, effectiveUsername, iamIdSchema, mappingOf, userIdSchema } from "./mappingArgs";
+import type { ExternalUserMappingInputs, ExternalUserMappingOutputs, Refreshed, ResourceProviderOf, Unchecked } from "../types";
 
 const userShape = { userId: userIdSchema, iamId: iamIdSchema };
 
-/** Checked inputs: `postgresUsername` is present exactly when mode is `username`. */
-export interface ExternalUserMappingInputs {
-  readonly userId: string;
-  readonly iamId: string;
-  readonly mode: MappingMode;
-  readonly postgresUsername?: string;
-}
-
-export interface ExternalUserMappingOutputs {
-  readonly userId: string;
-  readonly iamId: string;
-  readonly mode: MappingMode;
-  readonly postgresUsername: string | null;
-  /** The PostgreSQL username Immuta uses: the mapped one, the Immuta userid for unset, null for none. */
-  readonly effectiveUsername: string | null;
-}
-
-export class ExternalUserMappingProvider extends ImmutaResourceProvider {
-  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+export class ExternalUserMappingProvider extends ImmutaResourceProvider implements ResourceProviderOf<ExternalUserMappingInputs, ExternalUserMappingOutputs> {
+  async check(olds: Unchecked<ExternalUserMappingInputs>, news: Unchecked<ExternalUserMappingInputs>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkArgs(news);
     const claim = (name: string) => claimOfOne("ExternalUserMapping", name, managedUser(inputs), managedUser(olds));
     return { inputs, failures: [...failures, ...this.recordClaim(news, claim, () => "userId")] };
   }
 
-  async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>) {
+  async diff(_id: string, olds: Partial<ExternalUserMappingOutputs>, news: Unchecked<ExternalUserMappingInputs>) {
     const replaces = (["userId", "iamId"] as const).filter((field) => isUnknown(news[field]) || olds[field] !== news[field]);
     const changes = replaces.length > 0 || isUnknown(news.mode) || isUnknown(news.postgresUsername) || !sameMapping(mappingOf(olds), mappingOf(news));
     // Delete first: the old mapping's delete resets a user to unset, which must not undo the new
@@ -44,14 +26,14 @@ export class ExternalUserMappingProvider extends ImmutaResourceProvider {
     return { changes, replaces, deleteBeforeReplace: true };
   }
 
-  async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: ExternalUserMappingOutputs }> {
+  async create(inputs: Unchecked<ExternalUserMappingInputs>): Promise<{ id: string; outs: ExternalUserMappingOutputs }> {
     const args = declared(inputs);
     const user = { iamId: args.iamId, userId: args.userId };
     const held = await setMapping(this.client(), user, mappingOf(args));
     return { id: idOf(user), outs: outputs(user, held, args) };
   }
 
-  async read(id: string, props: Partial<ExternalUserMappingOutputs>) {
+  async read(id: string, props: Partial<ExternalUserMappingOutputs> = {}): Promise<Refreshed<ExternalUserMappingInputs, ExternalUserMappingOutputs>> {
     const user = userOf(id, props);
     const found = await readMapping(this.client(), user);
     if (!found) return { id: "", props: {} };
@@ -59,7 +41,7 @@ export class ExternalUserMappingProvider extends ImmutaResourceProvider {
     return { id: idOf(user), props: outs, inputs: inputsOf(outs) };
   }
 
-  async update(_id: string, _olds: Partial<ExternalUserMappingOutputs>, news: Record<string, unknown>): Promise<{ outs: ExternalUserMappingOutputs }> {
+  async update(_id: string, _olds: Partial<ExternalUserMappingOutputs>, news: Unchecked<ExternalUserMappingInputs>): Promise<{ outs: ExternalUserMappingOutputs }> {
     const args = declared(news);
     const user = { iamId: args.iamId, userId: args.userId };
     const held = await setMapping(this.client(), user, mappingOf(args));

@@ -9,32 +9,14 @@ import { InvalidArgumentError, PartialMappingError } from "../errors";
 import { sameMapping, type PostgresMapping } from "../userMapping";
 import { applyMappings, describeFailures, hasFailures, named, sweepMappings, type MappingsOutcome } from "../userMappings";
 import { iamUsers, managedUser, type Claim, type Managed } from "./deploymentClaims";
-import { checkShape, isUnknown, requireComplete, toStruct, UNKNOWN, type CheckFailure } from "./inputs";
+import { checkShape, isUnknown, requireComplete, toStruct, UNKNOWN, withHostProvider, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
 import { checkMappingFields, effectiveUsername, iamIdSchema, mappingOf, userIdSchema } from "./mappingArgs";
+import type { ExternalUserMappingsInputs, ExternalUserMappingsOutputs, UserMappingEntry, Refreshed, ResourceProviderOf, Unchecked } from "../types";
 
 const KIND = "ExternalUserMappings";
 /** Clashes with other resources named one by one; the rest are counted, as a copied resource clashes on every user. */
 const CLASHES_NAMED = 20;
-
-/** One user's row as inputs and outputs hold it: a PostgreSQL username, or `{ mode: "none" }` / `{ mode: "unset" }`. */
-export type UserMappingEntry = string | { readonly mode: "none" | "unset" };
-
-export interface ExternalUserMappingsInputs {
-  readonly iamId: string;
-  readonly users: Readonly<Record<string, UserMappingEntry>>;
-  readonly exclusive: boolean;
-}
-
-export interface ExternalUserMappingsOutputs extends ExternalUserMappingsInputs {
-  /** For each user: the mapped username, the Immuta userid for unset, null for none. */
-  readonly effectiveUsernames: Readonly<Record<string, string | null>>;
-  /**
-   * Users of the IAM outside `users` whose PostgreSQL row holds a username, as the last sweep (create,
-   * update or refresh) counted them: those `exclusive: true` returns to unset.
-   */
-  readonly otherMappedUsers: number;
-}
 
 const topShape = {
   iamId: iamIdSchema,
@@ -46,8 +28,8 @@ const ENTRY_FORMS = 'a PostgreSQL username (a string), { mode: "none" } or { mod
 /** The property path of a user's entry, as Pulumi writes property paths: `users["bob@example.com"]`. */
 const entryPath = (userId: string) => `users[${JSON.stringify(userId)}]`;
 
-export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
-  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+export class ExternalUserMappingsProvider extends ImmutaResourceProvider implements ResourceProviderOf<ExternalUserMappingsInputs, ExternalUserMappingsOutputs> {
+  async check(olds: Unchecked<ExternalUserMappingsInputs>, news: Unchecked<ExternalUserMappingsInputs>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkArgs(news);
     const clashes = this.recordClaim(news, (name) => claimOf(name, inputs, olds), (managed) => (managed === undefined ? "exclusive" : entryPath(managed.entry)));
     const unnamed = clashes.length - CLASHES_NAMED;
@@ -55,7 +37,7 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
     return { inputs, failures: [...failures, ...clashes.slice(0, CLASHES_NAMED), ...counted] };
   }
 
-  async diff(id: string, olds: Partial<ExternalUserMappingsOutputs>, news: Record<string, unknown>) {
+  async diff(id: string, olds: Partial<ExternalUserMappingsOutputs>, news: Unchecked<ExternalUserMappingsInputs>) {
     const replaces = isUnknown(news.iamId) || olds.iamId !== news.iamId ? ["iamId"] : [];
     const others = olds.otherMappedUsers ?? 0;
     const excluding = news.exclusive === true && others > 0;
@@ -71,15 +53,15 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
     return { changes, replaces, deleteBeforeReplace: true };
   }
 
-  async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: ExternalUserMappingsOutputs }> {
+  async create(inputs: Unchecked<ExternalUserMappingsInputs>): Promise<{ id: string; outs: ExternalUserMappingsOutputs }> {
     const args = declared(inputs);
     // The engine keys resources by URN; the id only has to say which IAM, and differ between resources of one.
     const id = `${args.iamId}/${randomBytes(4).toString("hex")}`;
     const outcome = await this.apply(id, args, []);
-    return { id, outs: this.recorded(id, args, outcome, {}, inputs.__provider) };
+    return { id, outs: this.recorded(id, args, outcome, {}, inputs) };
   }
 
-  async read(id: string, props: Partial<ExternalUserMappingsOutputs>) {
+  async read(id: string, props: Partial<ExternalUserMappingsOutputs> = {}): Promise<Refreshed<ExternalUserMappingsInputs, ExternalUserMappingsOutputs>> {
     const iamId = iamOf(id, props);
     const recorded = props.users ?? {};
     const sweep = await sweepMappings(this.client(), iamId, Object.keys(recorded), this.settings().maxConcurrency);
@@ -90,12 +72,12 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
     return { id, props: outs, inputs: toStruct(inputs) };
   }
 
-  async update(id: string, olds: Partial<ExternalUserMappingsOutputs>, news: Record<string, unknown>): Promise<{ outs: ExternalUserMappingsOutputs }> {
+  async update(id: string, olds: Partial<ExternalUserMappingsOutputs>, news: Unchecked<ExternalUserMappingsInputs>): Promise<{ outs: ExternalUserMappingsOutputs }> {
     const args = declared(news);
     const previous = olds.users ?? {};
     const released = Object.keys(previous).filter((userId) => !Object.prototype.hasOwnProperty.call(args.users, userId));
     const outcome = await this.apply(id, args, released);
-    return { outs: this.recorded(id, args, outcome, previous, news.__provider) };
+    return { outs: this.recorded(id, args, outcome, previous, news) };
   }
 
   async delete(id: string, props: Partial<ExternalUserMappingsOutputs>): Promise<void> {
@@ -119,9 +101,9 @@ export class ExternalUserMappingsProvider extends ImmutaResourceProvider {
    * The outputs for what Immuta holds after an apply; when part of it failed, they are thrown with
    * the resource's id, so that the engine records what holds (the next up writes the rest).
    */
-  private recorded(id: string, args: ExternalUserMappingsInputs, outcome: MappingsOutcome, previous: Readonly<Record<string, UserMappingEntry>>, provider: unknown): ExternalUserMappingsOutputs {
+  private recorded(id: string, args: ExternalUserMappingsInputs, outcome: MappingsOutcome, previous: Readonly<Record<string, UserMappingEntry>>, inputs: Record<string, unknown>): ExternalUserMappingsOutputs {
     const outs = outputs(args, outcome.held, { ...previous, ...args.users }, outcome.othersWithUsername);
-    if (hasFailures(outcome.failures)) throw new PartialMappingError(id, { ...outs, __provider: provider }, `${KIND} ${id}: ${describeFailures(args.iamId, outcome.failures)}`);
+    if (hasFailures(outcome.failures)) throw new PartialMappingError(id, withHostProvider(outs, inputs), `${KIND} ${id}: ${describeFailures(args.iamId, outcome.failures)}`);
     return outs;
   }
 }

@@ -60,6 +60,14 @@ export function byteLength(max: number, what: string) {
   };
 }
 
+/**
+ * The outputs of a create or update that failed part-way, as the host is to record them: they must
+ * carry the host's `__provider` input, or refresh and destroy cannot load the provider.
+ */
+export function withHostProvider<T extends object>(outputs: T, inputs: Record<string, unknown>): T & { readonly __provider: unknown } {
+  return { ...outputs, __provider: inputs.__provider };
+}
+
 /** Drops undefined recursively: the host fails on undefined *after* the API call succeeded. */
 export function toStruct<T extends object>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

@@ -22,8 +22,9 @@ import {
 import { PartialCreateError } from "../errors";
 import { parseOrigin } from "../urls";
 import { claimOfOne, managedConnection } from "./deploymentClaims";
-import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, type CheckFailure } from "./inputs";
+import { byteLength, checkShape, isUnknown, requireComplete, requiredString, toStruct, withHostProvider, type CheckFailure } from "./inputs";
 import { ImmutaResourceProvider } from "./immutaResourceProvider";
+import type { LakebaseConnectionInputs, LakebaseConnectionOutputs, Refreshed, ResourceProviderOf, Unchecked } from "../types";
 
 /** Names Immuta's API reserves for its own routes under /data (a key like these would address one of them). */
 const RESERVED_KEYS = ["data", "connection", "object", "crawl", "search", "settings", "metadata", "permission", "sync", "bulk", "upgrade"];
@@ -64,34 +65,18 @@ const argsShape = {
   adopt: z.boolean({ error: "must be true or false" }).default(false),
 };
 
-export type LakebaseConnectionInputs = { [K in keyof typeof argsShape]: z.output<(typeof argsShape)[K]> };
+/** What check() makes of the arguments; ../types writes it out as LakebaseConnectionInputs. */
+export type CheckedConnectionArgs = { [K in keyof typeof argsShape]: z.output<(typeof argsShape)[K]> };
 const INPUT_FIELDS = Object.keys(argsShape) as (keyof LakebaseConnectionInputs)[];
 
-export interface LakebaseConnectionOutputs extends LakebaseConnectionInputs {
-  readonly connectionKey: string;
-  readonly technology: string | null;
-  /** active / inactive, as Immuta reports the connection's top-level object. */
-  readonly state: string | null;
-  readonly createdAt: string | null;
-  readonly updatedAt: string | null;
-  /** Objects (databases, schemas, tables) found by the last crawl the provider waited for. */
-  readonly objectCount: number | null;
-  readonly crawlState: string | null;
-  /**
-   * False after a create whose registration's answer was lost, so that it is not known whether
-   * Immuta holds the connection; the next update finds out, and a refresh drops it if it is not there.
-   */
-  readonly registrationConfirmed: boolean;
-}
-
-export class LakebaseConnectionProvider extends ImmutaResourceProvider {
-  async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
+export class LakebaseConnectionProvider extends ImmutaResourceProvider implements ResourceProviderOf<LakebaseConnectionInputs, LakebaseConnectionOutputs> {
+  async check(olds: Unchecked<LakebaseConnectionInputs>, news: Unchecked<LakebaseConnectionInputs>): Promise<{ inputs: Record<string, unknown>; failures: CheckFailure[] }> {
     const { inputs, failures } = checkShape(argsShape, news);
     const claim = (name: string) => claimOfOne("LakebaseConnection", name, managedConnection(inputs), managedConnection(olds));
     return { inputs, failures: [...failures, ...this.recordClaim(news, claim, () => "displayName")] };
   }
 
-  async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>) {
+  async diff(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Unchecked<LakebaseConnectionInputs>) {
     const changed = (field: keyof LakebaseConnectionInputs) => isUnknown(news[field]) || !sameValue(field, olds[field], news[field]);
     const renamed = changed("displayName");
     const updates = INPUT_FIELDS.filter((field) => field !== "displayName" && changed(field));
@@ -100,7 +85,7 @@ export class LakebaseConnectionProvider extends ImmutaResourceProvider {
     return { changes: renamed || updates.length > 0, replaces: renamed ? ["displayName"] : [], deleteBeforeReplace: caseOnly };
   }
 
-  async create(inputs: Record<string, unknown>): Promise<{ id: string; outs: LakebaseConnectionOutputs }> {
+  async create(inputs: Unchecked<LakebaseConnectionInputs>): Promise<{ id: string; outs: LakebaseConnectionOutputs }> {
     const args = declared(inputs);
     const decl = declaration(args);
     const settings = this.settings();
@@ -109,14 +94,13 @@ export class LakebaseConnectionProvider extends ImmutaResourceProvider {
       return { id: decl.connectionKey, outs: outputs(args, registration.connection, registration.crawl, true) };
     } catch (error) {
       if (error instanceof RegistrationIncomplete) {
-        // The host records these as the outputs; they need __provider, or refresh and destroy cannot load the provider.
-        throw new PartialCreateError(decl.connectionKey, { ...outputs(args, undefined, undefined, error.confirmed), __provider: inputs.__provider }, error.failure);
+        throw new PartialCreateError(decl.connectionKey, withHostProvider(outputs(args, undefined, undefined, error.confirmed), inputs), error.failure);
       }
       throw error;
     }
   }
 
-  async read(id: string, props: Partial<LakebaseConnectionOutputs>) {
+  async read(id: string, props: Partial<LakebaseConnectionOutputs> = {}): Promise<Refreshed<LakebaseConnectionInputs, LakebaseConnectionOutputs>> {
     const found = await readConnection(this.client(), id, { warn: this.warn });
     if (!found) return { id: "", props: {} };
     // Drift is what Immuta shows; where it shows no settings, the recorded ones stand (no drift it cannot see).
@@ -138,7 +122,7 @@ export class LakebaseConnectionProvider extends ImmutaResourceProvider {
     return { id: found.connectionKey, props: outputs(inputs, found, crawl, true), inputs: toStruct(inputs) };
   }
 
-  async update(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Record<string, unknown>): Promise<{ outs: LakebaseConnectionOutputs }> {
+  async update(_id: string, olds: Partial<LakebaseConnectionOutputs>, news: Unchecked<LakebaseConnectionInputs>): Promise<{ outs: LakebaseConnectionOutputs }> {
     const args = declared(news);
     const decl = declaration(args);
     const settings = this.settings();

@@ -5,11 +5,10 @@
  * (ExternalUserMappings), and both report the same failure for the same slip.
  */
 import { z } from "zod";
+import { MAPPING_MODES, type MappingMode } from "../types";
 import type { PostgresMapping } from "../userMapping";
 import { byteLength, checkShape, isUnknown, requiredString, UNKNOWN, type CheckFailure } from "./inputs";
 
-export const MAPPING_MODES = ["username", "unset", "none"] as const;
-export type MappingMode = (typeof MAPPING_MODES)[number];
 
 /** C0 and C1 control characters (NUL has its own rule) and the Unicode line separators. */
 const CONTROL_CHARACTER = /[\u0001-\u001f\u007f-\u009f\u2028\u2029]/;

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ImmutaApiError, ImmutaClient } from "../../provider";
+import { ImmutaApiError } from "../../provider";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { paths, userView } from "../../provider/immuta/wire";
 import { startFakeServer, type FakeAnswer, type FakeServer } from "../support/fakeHttp";
 import { rejection } from "./fixtures";

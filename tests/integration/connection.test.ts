@@ -1,17 +1,9 @@
 import { strict as assert } from "node:assert";
 import axios from "axios";
 import type { Emulator } from "../../emulator";
-import {
-  ConnectionExistsError,
-  DatabricksAuthError,
-  deregisterConnection,
-  ImmutaApiError,
-  ImmutaClient,
-  PreflightError,
-  readConnection,
-  registerConnection,
-  updateConnection,
-} from "../../provider";
+import { ConnectionExistsError, DatabricksAuthError, ImmutaApiError, PreflightError } from "../../provider";
+import { deregisterConnection, readConnection, registerConnection, updateConnection } from "../../provider/connection";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { clearFaults, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { collectingLog, declarationFor, rejection, settingsFor } from "./fixtures";
 

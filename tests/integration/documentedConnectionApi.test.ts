@@ -4,16 +4,9 @@
 import { strict as assert } from "node:assert";
 import pg from "pg";
 import { startEmulator, type Emulator } from "../../emulator";
-import {
-  ConnectionExistsError,
-  ConnectionGoneError,
-  ConnectionSettingsNotServedError,
-  deregisterConnection,
-  ImmutaClient,
-  readConnection,
-  registerConnection,
-  updateConnection,
-} from "../../provider";
+import { ConnectionExistsError, ConnectionGoneError, ConnectionSettingsNotServedError } from "../../provider";
+import { deregisterConnection, readConnection, registerConnection, updateConnection } from "../../provider/connection";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { requestLog, resetEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";
 import { collectingLog, declarationFor, rejection, settingsFor } from "./fixtures";

@@ -1,7 +1,10 @@
 import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
 import { z } from "zod";
-import { ImmutaApiError, ImmutaClient, NotAnImmutaApiError, PartialCreateError, readConnection, registerConnection, workspaceToken } from "../../provider";
+import { ImmutaApiError, NotAnImmutaApiError, PartialCreateError } from "../../provider";
+import { readConnection, registerConnection } from "../../provider/connection";
+import { workspaceToken } from "../../provider/databricks/oauth";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { RegistrationIncomplete } from "../../provider/connection";
 import { startFakeServer, type FakeAnswer, type FakeServer } from "../support/fakeHttp";
 import { rejection } from "./fixtures";

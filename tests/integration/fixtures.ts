@@ -1,5 +1,6 @@
 import type { Emulator } from "../../emulator";
-import type { ConnectionDeclaration, ProviderSettings } from "../../provider";
+import type { ProviderSettings } from "../../provider/config";
+import type { ConnectionDeclaration } from "../../provider/connection";
 
 /** Settings that point the provider at the emulator, with short bounds so failures surface fast. */
 export function settingsFor(em: Emulator, overrides: Partial<ProviderSettings> = {}): ProviderSettings {

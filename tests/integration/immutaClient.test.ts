@@ -2,17 +2,11 @@ import { strict as assert } from "node:assert";
 import { inspect } from "node:util";
 import axios from "axios";
 import { startEmulator, type Emulator } from "../../emulator";
-import {
-  ConfigurationError,
-  ImmutaApiError,
-  ImmutaClient,
-  ImmutaUnreachableError,
-  readConnection,
-  readMapping,
-  registerConnection,
-  setMapping,
-  workspaceToken,
-} from "../../provider";
+import { ConfigurationError, ImmutaApiError, ImmutaUnreachableError } from "../../provider";
+import { readConnection, registerConnection } from "../../provider/connection";
+import { workspaceToken } from "../../provider/databricks/oauth";
+import { ImmutaClient } from "../../provider/immuta/client";
+import { readMapping, setMapping } from "../../provider/userMapping";
 import { userView, paths } from "../../provider/immuta/wire";
 import { clearFaults, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";

@@ -2,7 +2,8 @@
 // Retry-After and backoffs in milliseconds.
 import { strict as assert } from "node:assert";
 import { z } from "zod";
-import { ImmutaClient, type ProviderSettings } from "../../provider";
+import { type ProviderSettings } from "../../provider/config";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { startFakeServer, type FakeAnswer, type FakeServer } from "../support/fakeHttp";
 
 const settings = (url: string, overrides: Partial<ProviderSettings> = {}): ProviderSettings => ({

@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import type { AxiosInstance } from "axios";
 import type { Emulator } from "../../emulator";
-import { clearMapping, IamManagedUsernameError, ImmutaApiError, ImmutaClient, readMapping, setMapping, UserNotFoundError, type PostgresMapping } from "../../provider";
+import { IamManagedUsernameError, ImmutaApiError, UserNotFoundError } from "../../provider";
+import { ImmutaClient } from "../../provider/immuta/client";
+import { clearMapping, readMapping, setMapping, type PostgresMapping } from "../../provider/userMapping";
 import { clearFaults, immutaApi, requestLog, resetEmulator, setFaults, sharedEmulator } from "../support/emulator";
 import { lastSeq } from "../support/resourceHost";
 import { collectingLog, rejection, settingsFor } from "./fixtures";

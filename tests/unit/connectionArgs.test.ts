@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ExternalUserMappingProvider, LakebaseConnectionProvider } from "../../provider";
+import { ExternalUserMappingProvider } from "../../provider/resources/externalUserMapping";
+import { LakebaseConnectionProvider } from "../../provider/resources/lakebaseConnection";
 import { DeploymentClaims } from "../../provider/resources/deploymentClaims";
 import { UNKNOWN } from "../../provider/resources/inputs";
 import { RESOURCE_NAME_INPUT } from "../../provider/resources/resourceName";

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ExternalUserMappingProvider } from "../../provider";
+import { ExternalUserMappingProvider } from "../../provider/resources/externalUserMapping";
 import { DeploymentClaims } from "../../provider/resources/deploymentClaims";
 import { UNKNOWN } from "../../provider/resources/inputs";
 import { RESOURCE_NAME_INPUT } from "../../provider/resources/resourceName";

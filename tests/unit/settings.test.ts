@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConfigurationError, resolveSettings } from "../../provider";
+import { ConfigurationError } from "../../provider";
+import { resolveSettings } from "../../provider/config";
 
 const config = (values: Record<string, string>) => ({ get: (key: string) => values[key] });
 

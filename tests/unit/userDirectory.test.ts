@@ -2,7 +2,7 @@
 // userid or email, any case), which ignores the IAM filter and serves fewer users per page than asked.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ImmutaClient } from "../../provider";
+import { ImmutaClient } from "../../provider/immuta/client";
 import { forEachUser, lookUpUsers } from "../../provider/userDirectory";
 import { findImmutaUsers } from "../../sdk";
 import { startFakeServer, type FakeServer } from "../support/fakeHttp";
