@@ -19,6 +19,7 @@ export interface ResourceDrift {
   readonly properties: readonly PropertyDrift[];
 }
 
+/** Sorted by name: the engine reports resources as their reads finish, in no fixed order. */
 export function driftFromRefresh(events: readonly EngineEvent[]): ResourceDrift[] {
   const drift: ResourceDrift[] = [];
   for (const event of events) {
@@ -34,7 +35,7 @@ export function driftFromRefresh(events: readonly EngineEvent[]): ResourceDrift[
       drift.push({ name: step.urn.split("::").pop() ?? step.urn, type: step.type.split(":").pop() ?? step.type, properties });
     }
   }
-  return drift;
+  return drift.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
 }
 
 /** One line per drifted resource, e.g. `lakebase (LakebaseConnection): hostname "127.0.0.1" → "localhost"`. */

@@ -28,6 +28,10 @@ export const STAND_INS = {
 } as const;
 
 const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
+// Ids the engine or a provider draws at random (the default provider's UUID, an ExternalUserMappings'
+// `<iam>/<8 hex>`); the stand-in UUIDs above start with zeros and stay.
+const RANDOM_UUID = /\b(?!00000000-)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g;
+const MAPPINGS_ID = /\bbim\/[0-9a-f]{8}\b/g;
 const LOOPBACK_PORT = /127\.0\.0\.1:\d+/g;
 // Values that only say when or over which socket something happened.
 const TIMING_KEYS = new Set(["timestamp", "duration"]);
@@ -56,7 +60,17 @@ export function normaliseRecording(json: string, volatile: Volatile): string {
     .sort(([a], [b]) => b.length - a.length)
     .reduce((result, [value, standIn]) => result.split(value).join(standIn), json);
   text = text.replace(new RegExp(`\\b${emulator.lakebase.port}\\b`, "g"), STAND_INS.lakebasePort).replace(ISO_TIME, STAND_INS.time);
+  text = numbered(numbered(text, RANDOM_UUID, "uuid"), MAPPINGS_ID, "bim/mappings");
   return JSON.stringify(normaliseValue(JSON.parse(text)), null, 1);
+}
+
+/** Each distinct match becomes `<what-n>`, n counting first appearances, so that equal ids stay equal. */
+function numbered(text: string, pattern: RegExp, what: string): string {
+  const seen = new Map<string, string>();
+  return text.replace(pattern, (match) => {
+    if (!seen.has(match)) seen.set(match, `<${what}-${seen.size + 1}>`);
+    return seen.get(match) as string;
+  });
 }
 
 function normaliseValue(value: unknown, key?: string): unknown {

@@ -150,7 +150,7 @@ describe("the reviewer's summary of a plan (recorded engine events)", () => {
     assert.equal(notes.length, 1);
     assert.match(
       notes[0],
-      /^ExternalUserMappings bim\/[0-9a-f]{8}: exclusive: true returns to unset 1 other user of IAM "bim" with a PostgreSQL username, as counted by the last pulumi up or refresh \(pulumi preview --refresh counts again\); the update acts on what Immuta holds then\.$/,
+      /^ExternalUserMappings <bim\/mappings-1>: exclusive: true returns to unset 1 other user of IAM "bim" with a PostgreSQL username, as counted by the last pulumi up or refresh \(pulumi preview --refresh counts again\); the update acts on what Immuta holds then\.$/,
     );
     assert.deepEqual(rows.map((row) => [row.name, row.action, row.changes.map((change) => change.name)]), [["analysts", "update", ["exclusive"]]]);
     const markdown = renderPreviewSummary(events);
